@@ -1,0 +1,1 @@
+"""lrlab: reproducible linear and logistic regression lessons."""

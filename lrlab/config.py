@@ -1,0 +1,380 @@
+"""Typed, validated views of params.yaml.
+
+params.yaml is read once per stage into a :class:`ParamsFile`; each stage then asks only for
+the keys it declares in dvc.yaml (``seed``, ``device``, ``datasets.<name>``,
+``variants.<key>``), so DVC's dependency tracking is exact. Every section is parsed into a
+frozen pydantic model; a wrong type, an out-of-range value or an unknown key raises
+:class:`~lrlab.errors.ConfigError` naming the full key path, the bad value, what is allowed,
+and for a typo the nearest valid key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lrlab.errors import ConfigError
+
+PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+Fraction = Annotated[float, Field(gt=0, lt=1)]
+
+REMOTE_DATASETS = ("mnist", "fashion-mnist", "exam-scores", "diabetes")
+TOY_DATASETS = ("hours-pass", "study-hours", "linear-toy", "linear-15pt")
+EMBEDDED_DATASETS = ("breast-cancer", "synthetic-regression", "two-clusters", *TOY_DATASETS)
+ALL_DATASETS = REMOTE_DATASETS + EMBEDDED_DATASETS
+
+
+class Frozen(BaseModel):
+    """Base for every config object: immutable, strict about unknown keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+
+# --- datasets -----------------------------------------------------------------------------
+
+
+class ImageConfig(Frozen):
+    """MNIST-style images: scaled to [0, 1], then ``(x - mean) / std`` once."""
+
+    mean: float = 0.5
+    std: PositiveFloat = 0.5
+
+
+class ExamScoresConfig(Frozen):
+    """The two-exam admission data; each feature column is divided by its maximum."""
+
+    test_fraction: Fraction | None = None
+
+
+class TabularSplitConfig(Frozen):
+    """A tabular set split into stratified train/test parts."""
+
+    test_fraction: Fraction = 0.2
+
+
+class BreastCancerConfig(TabularSplitConfig):
+    """scikit-learn's breast cancer data, standardized with training statistics."""
+
+    standardize: bool = True
+
+
+class SyntheticRegressionConfig(Frozen):
+    """``sklearn.datasets.make_regression`` settings."""
+
+    n_samples: Annotated[int, Field(ge=2)] = 1000
+    n_features: PositiveInt = 1
+    noise: NonNegativeFloat = 10.0
+    test_fraction: Fraction | None = None
+
+
+class TwoClustersConfig(Frozen):
+    """Two Gaussian clusters centred at ``+center`` and ``-center`` on every axis."""
+
+    n_per_class: Annotated[int, Field(ge=2)] = 100
+    n_features: PositiveInt = 2
+    center: PositiveFloat = 2.0
+    std: PositiveFloat = 1.0
+    test_fraction: Fraction | None = 0.2
+
+
+class ToyConfig(Frozen):
+    """A lesson's handful of points, listed in params.yaml."""
+
+    x: Annotated[list[float], Field(min_length=1)]
+    y: Annotated[list[float], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _same_length(self) -> ToyConfig:
+        if len(self.x) != len(self.y):
+            raise ValueError(f"x has {len(self.x)} values but y has {len(self.y)}; they must match")
+        return self
+
+
+DATASET_MODELS: dict[str, type[Frozen]] = {
+    "mnist": ImageConfig,
+    "fashion-mnist": ImageConfig,
+    "exam-scores": ExamScoresConfig,
+    "diabetes": TabularSplitConfig,
+    "breast-cancer": BreastCancerConfig,
+    "synthetic-regression": SyntheticRegressionConfig,
+    "two-clusters": TwoClustersConfig,
+    **{name: ToyConfig for name in TOY_DATASETS},
+}
+
+# --- variants -----------------------------------------------------------------------------
+
+ModelKind = Literal["linear", "logistic", "softmax", "mlp", "numpy_logistic"]
+LossName = Literal["mse", "bce", "bce_sum", "bce_clamped", "bce_logits", "cross_entropy"]
+CONVEX_KINDS = ("linear", "logistic", "softmax", "numpy_logistic")
+
+
+class ModelConfig(Frozen):
+    """Architecture: ``sizes`` lists layer widths from input to output."""
+
+    kind: ModelKind
+    sizes: Annotated[list[PositiveInt], Field(min_length=2)]
+    activation: Literal["sigmoid", "relu", "tanh"] = "sigmoid"
+    output: Literal["raw", "sigmoid"] = "raw"
+    init: Literal["default", "randn_zero"] = "default"
+    form: Literal["vectorized", "loop"] = "vectorized"
+
+    @model_validator(mode="after")
+    def _shape_fits_kind(self) -> ModelConfig:
+        n_layers = len(self.sizes) - 1
+        out = self.sizes[-1]
+        if self.kind == "mlp" and n_layers < 2:
+            raise ValueError("an mlp needs at least one hidden layer: sizes [in, hidden..., out]")
+        if self.kind != "mlp" and n_layers != 1:
+            raise ValueError(f"a {self.kind} model has no hidden layer: sizes must be [in, out]")
+        if self.kind in ("logistic", "numpy_logistic") and out != 1:
+            raise ValueError(f"a {self.kind} model has one output: sizes must end with 1")
+        if self.kind == "softmax" and out < 2:
+            raise ValueError("a softmax model needs at least 2 outputs (classes)")
+        if self.kind in ("linear", "softmax") and self.output == "sigmoid":
+            raise ValueError(f"a {self.kind} model has output 'raw', not 'sigmoid'")
+        return self
+
+
+class OptimizerConfig(Frozen):
+    """Optimizer name and its settings."""
+
+    name: Literal["sgd", "adam"]
+    lr: PositiveFloat
+    momentum: NonNegativeFloat = 0.0
+    weight_decay: NonNegativeFloat = 0.0
+
+    @model_validator(mode="after")
+    def _momentum_only_for_sgd(self) -> OptimizerConfig:
+        if self.name != "sgd" and self.momentum:
+            raise ValueError("momentum applies to sgd only")
+        return self
+
+
+_LOSS_NEEDS = {
+    "mse": ("raw", "a regression output"),
+    "bce": ("sigmoid", "probabilities"),
+    "bce_sum": ("sigmoid", "probabilities"),
+    "bce_clamped": ("sigmoid", "probabilities"),
+    "bce_logits": ("raw", "logits"),
+    "cross_entropy": ("raw", "logits"),
+}
+
+
+class VariantConfig(Frozen):
+    """One experiment of the lessons: data, model, loss, optimizer and schedule."""
+
+    dataset: Literal[ALL_DATASETS]  # type: ignore[valid-type]
+    model: ModelConfig
+    loss: LossName
+    optimizer: OptimizerConfig
+    epochs: PositiveInt
+    batch_size: PositiveInt | Literal["full"] = "full"
+    shuffle: bool = True
+    seed_offset: Annotated[int, Field(ge=0)] = 0
+    query: list[float] = []
+
+    @model_validator(mode="after")
+    def _loss_fits_model(self) -> VariantConfig:
+        needed_output, what = _LOSS_NEEDS[self.loss]
+        if self.model.output != needed_output:
+            raise ValueError(
+                f"loss '{self.loss}' takes {what}, so model.output must be '{needed_output}'"
+            )
+        out = self.model.sizes[-1]
+        if self.loss.startswith("bce") and out != 1:
+            raise ValueError(f"loss '{self.loss}' needs a model with 1 output, not {out}")
+        if self.loss == "cross_entropy" and out < 2:
+            raise ValueError("loss 'cross_entropy' needs a model with at least 2 outputs")
+        if self.model.kind == "numpy_logistic" and (
+            self.loss != "bce" or self.optimizer.name != "sgd" or self.batch_size != "full"
+        ):
+            raise ValueError("numpy_logistic trains full-batch gradient descent on loss 'bce'")
+        return self
+
+    @property
+    def is_convex(self) -> bool:
+        """Whether the objective has a unique optimum an exact solver can find."""
+        return self.model.kind in CONVEX_KINDS
+
+    @property
+    def task(self) -> Literal["regression", "classification"]:
+        return "regression" if self.loss == "mse" else "classification"
+
+
+class Runtime(Frozen):
+    """Top-level settings every training stage reads."""
+
+    seed: Annotated[int, Field(ge=0)]
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    num_threads: Annotated[int, Field(ge=0)] = 0
+
+
+# --- loading and error messages -----------------------------------------------------------
+
+
+def _format_value(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the (nested) model that owns the key at ``loc``."""
+    current: Any = model
+    for part in loc[:-1]:
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        current = fields[part].annotation
+    fields = getattr(current, "model_fields", None)
+    return list(fields) if fields else []
+
+
+_UNION_TAG = re.compile(r"^(int|float|bool|str|constrained-\w+|literal\[.*\]|function-.*)$")
+
+
+def _key_path(prefix: str, loc: tuple[Any, ...]) -> str:
+    """``prefix`` joined with pydantic's location, without union-member tags."""
+    path = prefix
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif not _UNION_TAG.match(str(part)):
+            path += f".{part}" if path else str(part)
+    return path or "params.yaml"
+
+
+def _literal_hint(err: dict[str, Any]) -> str:
+    """' Did you mean ...?' for a misspelt choice such as a dataset or loss name."""
+    if err["type"] != "literal_error" or not isinstance(err.get("input"), str):
+        return ""
+    choices = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
+    close = difflib.get_close_matches(err["input"], choices, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _unknown_key(path: str, model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    allowed = _fields_at(model, loc)
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+    parent = path.rsplit(".", 1)[0]
+    hint = f" Did you mean '{parent}.{close[0]}'?" if close else ""
+    return f"{path}: unknown key.{hint} Allowed keys here: {', '.join(allowed)}."
+
+
+def parse_section(prefix: str, model: type[Frozen], raw: Any) -> Any:
+    """Validate ``raw`` (the value at key path ``prefix``) into ``model``."""
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"params.yaml: {prefix} = {_format_value(raw)}: expected a mapping of settings "
+            f"({', '.join(model.model_fields)})."
+        )
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems: dict[str, list[str]] = {}
+        values: dict[str, Any] = {}
+        for err in exc.errors():
+            path = _key_path(prefix, tuple(err["loc"]))
+            if err["type"] == "extra_forbidden":
+                problems.setdefault(_unknown_key(path, model, tuple(err["loc"])), [])
+            elif err["type"] == "missing":
+                problems.setdefault(f"{path}: required key is missing.", [])
+            else:
+                if err["loc"]:
+                    values[path] = err.get("input")
+                message = err["msg"].removeprefix("Value error, ") + _literal_hint(err)
+                problems.setdefault(path, [])
+                if message not in problems[path]:
+                    problems[path].append(message)
+        lines = [
+            path
+            if not msgs
+            else f"{path} = {_format_value(values[path])}: {'; or '.join(msgs)}."
+            if path in values
+            else f"{path}: {'; '.join(msgs)}."
+            for path, msgs in problems.items()
+        ]
+        raise ConfigError(
+            "params.yaml has invalid values:\n  "
+            + "\n  ".join(lines)
+            + "\nFix them in params.yaml (or in your `dvc exp run -S` overrides) and rerun."
+        ) from None
+
+
+class ParamsFile:
+    """params.yaml read once; typed accessors validate only the section asked for."""
+
+    def __init__(self, path: str | Path = "params.yaml") -> None:
+        self.path = Path(path)
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(
+                f"{self.path}: file not found. Run stages from the repository root, where "
+                "params.yaml lives."
+            ) from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{self.path}: not valid YAML ({exc}).") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{self.path}: expected a mapping at the top level.")
+        self.raw: dict[str, Any] = data
+
+    def _lookup(self, *keys: str) -> Any:
+        node: Any = self.raw
+        for depth, key in enumerate(keys):
+            if not isinstance(node, dict) or key not in node:
+                path = ".".join(keys[: depth + 1])
+                options = list(node) if isinstance(node, dict) else []
+                close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
+                hint = f" Did you mean '{'.'.join((*keys[:depth], close[0]))}'?" if close else ""
+                listing = f" Present: {', '.join(map(str, options))}." if options else ""
+                raise ConfigError(f"params.yaml: {path}: key is missing.{hint}{listing}")
+            node = node[key]
+        return node
+
+    def runtime(self) -> Runtime:
+        """``seed``, ``device`` and ``num_threads`` (top-level keys)."""
+        section = {k: self.raw[k] for k in Runtime.model_fields if k in self.raw}
+        if "seed" not in section:
+            self._lookup("seed")
+        return parse_section("", Runtime, section)
+
+    def seed(self) -> int:
+        """The one seed every random choice derives from."""
+        return parse_section("", Runtime, {"seed": self._lookup("seed")}).seed
+
+    def dataset(self, name: str) -> Any:
+        """The validated settings of ``datasets.<name>``."""
+        if name not in DATASET_MODELS:
+            close = difflib.get_close_matches(name, list(DATASET_MODELS), n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ConfigError(
+                f"unknown dataset '{name}'.{hint} Known datasets: {', '.join(DATASET_MODELS)}."
+            )
+        raw = self._lookup("datasets", name)
+        return parse_section(f"datasets.{name}", DATASET_MODELS[name], raw or {})
+
+    def variant(self, key: str) -> VariantConfig:
+        """The validated settings of ``variants.<key>``."""
+        variants = self._lookup("variants")
+        if not variants:
+            raise ConfigError(
+                "params.yaml: variants is empty. Define at least one variant under `variants:` "
+                "(see README, 'Variants')."
+            )
+        return parse_section(f"variants.{key}", VariantConfig, self._lookup("variants", key))
+
+    def variant_keys(self) -> list[str]:
+        """Names of every variant, in params.yaml order."""
+        variants = self._lookup("variants")
+        if not isinstance(variants, dict) or not variants:
+            raise ConfigError("params.yaml: variants must be a non-empty mapping of variants.")
+        return list(variants)

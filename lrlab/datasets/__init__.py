@@ -1,0 +1,1 @@
+"""Datasets of the lessons: sources and checksums, download, parsing and preparation."""

@@ -1,0 +1,21 @@
+"""The one exception type lrlab raises for problems a user can fix.
+
+Stages catch :class:`LrlabError`, print its message (what went wrong, where, and how to
+fix it) and exit non-zero, so a user never sees a traceback from deep inside a library.
+"""
+
+
+class LrlabError(Exception):
+    """A problem with input, data or environment that the user can act on."""
+
+
+class ConfigError(LrlabError):
+    """params.yaml holds a value lrlab cannot use."""
+
+
+class DataError(LrlabError):
+    """A dataset could not be fetched, verified or parsed."""
+
+
+class TrainingError(LrlabError):
+    """Training could not produce a usable model (for example, the loss diverged)."""

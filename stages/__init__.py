@@ -1,0 +1,1 @@
+"""DVC stage entry points: thin modules run as ``python -m stages.<name>``."""
