@@ -1,0 +1,117 @@
+"""Stage ``prepare``: raw or generated data -> ``data/prepared/<dataset>.pt`` and ``.json``.
+
+    python -m stages.prepare mnist
+
+Reads only ``seed`` and ``datasets.<dataset>`` from params.yaml (as dvc.yaml declares).
+torchvision and scikit-learn are imported only by the datasets that need them, to keep
+start-up short.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lrlab.config import ParamsFile
+from lrlab.datasets import embedded, readers, registry
+from lrlab.datasets import prepare as prep
+from lrlab.datasets.prepared import PreparedData
+from lrlab.io import save_torch, write_json
+from stages._cli import run
+
+REPO = Path(__file__).resolve().parents[1]
+
+Preparer = Callable[[str, Any, int, Path], PreparedData]
+
+
+def _images(name: str, cfg: Any, seed: int, raw: Path) -> PreparedData:
+    spec = registry.REMOTE[name]
+    assert spec.image_folder is not None
+    train = readers.read_images(raw / name, spec.image_folder, True, spec.rows.get("train"))
+    test = readers.read_images(raw / name, spec.image_folder, False, spec.rows.get("test"))
+    return prep.prepare_images(name, train, test, cfg, spec.class_names)
+
+
+def _table_path(name: str, raw: Path) -> tuple[Path, int | None]:
+    spec = registry.REMOTE[name]
+    return raw / name / spec.files[0].output, spec.rows.get("all")
+
+
+def _exam_scores(name: str, cfg: Any, seed: int, raw: Path) -> PreparedData:
+    x, y = readers.read_exam_scores(*_table_path(name, raw))
+    return prep.prepare_exam_scores(x, y, cfg, seed)
+
+
+def _diabetes(name: str, cfg: Any, seed: int, raw: Path) -> PreparedData:
+    x, y = readers.read_diabetes(*_table_path(name, raw))
+    return prep.prepare_diabetes(x, y, cfg, seed)
+
+
+def _breast_cancer(name: str, cfg: Any, seed: int, raw: Path) -> PreparedData:
+    x, y, class_names = embedded.breast_cancer()
+    return prep.prepare_breast_cancer(x, y, cfg, seed, class_names)
+
+
+def _synthetic(name: str, cfg: Any, seed: int, raw: Path) -> PreparedData:
+    x, y, coef = embedded.synthetic_regression(cfg, seed)
+    return prep.prepare_synthetic_regression(x, y, coef, cfg, seed)
+
+
+def _two_clusters(name: str, cfg: Any, seed: int, raw: Path) -> PreparedData:
+    x, y = embedded.two_clusters(cfg, seed)
+    return prep.prepare_two_clusters(x, y, cfg, seed)
+
+
+def _toy(name: str, cfg: Any, seed: int, raw: Path) -> PreparedData:
+    return prep.prepare_toy(name, *embedded.toy(cfg))
+
+
+PREPARERS: dict[str, Preparer] = {
+    "mnist": _images,
+    "fashion-mnist": _images,
+    "exam-scores": _exam_scores,
+    "diabetes": _diabetes,
+    "breast-cancer": _breast_cancer,
+    "synthetic-regression": _synthetic,
+    "two-clusters": _two_clusters,
+    **{name: _toy for name in ("hours-pass", "study-hours", "linear-toy", "linear-15pt")},
+}
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m stages.prepare", description=__doc__)
+    parser.add_argument("dataset", help="one of: " + ", ".join(PREPARERS))
+    parser.add_argument("--params", type=Path, default=REPO / "params.yaml")
+    parser.add_argument("--raw", type=Path, default=REPO / "data" / "raw", help="raw data root")
+    parser.add_argument("--out", type=Path, default=REPO / "data" / "prepared")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> None:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    params = ParamsFile(args.params)
+    cfg = params.dataset(args.dataset)  # unknown names fail here, listing the known ones
+    prepared = PREPARERS[args.dataset](args.dataset, cfg, params.seed(), args.raw)
+    target = args.out / f"{args.dataset}.pt"
+    save_torch(target, prepared.to_dict())
+    write_json(target.with_suffix(".json"), prepared.info)
+    print(f"{summary(prepared.info)} -> {target} ({time.perf_counter() - started:.1f} s)")
+
+
+def summary(info: dict[str, Any]) -> str:
+    """``prepare mnist: classification, 10 classes, train [60000, 784], test [10000, 784]``"""
+    shapes = info["shapes"]
+    parts = [info["task"]]
+    if info.get("num_classes"):
+        parts.append(f"{info['num_classes']} classes")
+    parts.append(f"train {shapes['x_train']}")
+    parts.append(f"test {shapes['x_test']}" if shapes["x_test"] else "no test split")
+    return f"prepare {info['name']}: {', '.join(parts)}"
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,39 @@
+"""Shared pytest fixtures: local network endpoints for the dataset download tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+from fixtures_data import FileServer
+
+
+@pytest.fixture
+def http_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FileServer]:
+    """A real HTTP server on 127.0.0.1 (any free port), serving ``server.routes``."""
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    server = FileServer()
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def silent_url() -> Iterator[str]:
+    """A server that accepts connections but never answers."""
+    sock = socket.create_server(("127.0.0.1", 0), backlog=8)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/silent/"
+    sock.close()
+
+
+@pytest.fixture
+def closed_url() -> str:
+    """A URL on a port where nothing listens (connection refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/closed/"

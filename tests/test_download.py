@@ -1,0 +1,264 @@
+"""Verified download: mirror first then URLs, every failure mode leaves no partial file, and
+the written layout is what torchvision reads. Uses a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+
+import pytest
+from fixtures_data import files_under, gz, idx_contents, spec_for, write_mirror
+
+from lrlab.config import REMOTE_DATASETS
+from lrlab.datasets import download as dl
+from lrlab.datasets import registry
+from lrlab.datasets.download import download_dataset
+from lrlab.errors import DataError
+from stages import download as stage
+from stages._cli import run
+
+IDX0 = "train-images-idx3-ubyte"
+FAST = {"timeout": 0.5, "retries": 0, "backoff": 0.0, "progress": False}
+
+
+@pytest.fixture
+def mnist_like():
+    """A tiny MNIST-style spec (no URLs yet) and its published gzip files."""
+    return spec_for("mnist", idx_contents(), folder="MNIST")
+
+
+def with_urls(spec, *urls):
+    return dataclasses.replace(spec, urls=tuple(urls))
+
+
+def assert_nothing_written(raw):
+    assert files_under(raw) == [], "a failed download left files in data/raw"
+
+
+# --- registry -----------------------------------------------------------------------------
+
+
+def test_registry_covers_the_remote_datasets_with_canonical_sources():
+    assert tuple(registry.REMOTE) == REMOTE_DATASETS
+    assert registry.MNIST.urls == (
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "http://yann.lecun.com/exdb/mnist/",
+    )
+    assert registry.FASHION_MNIST.class_names[0] == "T-shirt/top"
+    assert len(registry.FASHION_MNIST.class_names) == 10
+    assert registry.EXAM_SCORES.rows == {"all": 100}
+    assert registry.DIABETES.files[0].output == "diabetes.csv"
+    for spec in registry.REMOTE.values():
+        for item in spec.files:
+            assert len(item.sha256) == 64 and item.size > 0
+            assert item.gzipped == item.published.endswith(".gz")
+
+
+# --- sources in order ---------------------------------------------------------------------
+
+
+def test_mirror_is_used_first_and_torchvision_reads_the_layout(tmp_path, http_server, mnist_like):
+    spec, published = mnist_like
+    http_server.serve(published)
+    mirror = write_mirror(tmp_path / "mirror", "mnist", published)
+    dest = download_dataset(
+        with_urls(spec, http_server.url), tmp_path / "raw" / "mnist", mirror, **FAST
+    )
+
+    assert http_server.hits == []
+    assert files_under(tmp_path / "raw") == [
+        "mnist",
+        "mnist/MNIST",
+        "mnist/MNIST/raw",
+        *(f"mnist/MNIST/raw/{stem}" for stem in sorted(idx_contents())),
+    ]
+    from torchvision.datasets import MNIST
+
+    train, test = MNIST(str(dest), train=True), MNIST(str(dest), train=False)
+    assert tuple(train.data.shape) == (6, 28, 28) and len(test) == 4
+    assert train.targets.tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_url_is_used_when_the_mirror_lacks_a_file(tmp_path, http_server, mnist_like):
+    spec, published = mnist_like
+    http_server.serve(published)
+    partial = {k: v for k, v in published.items() if not k.startswith("t10k-images")}
+    mirror = write_mirror(tmp_path / "mirror", "mnist", partial)
+    download_dataset(with_urls(spec, http_server.url), tmp_path / "raw" / "mnist", mirror, **FAST)
+    assert http_server.hits == ["/data/t10k-images-idx3-ubyte.gz"]
+
+
+def test_corrupt_mirror_copy_falls_back_to_the_url(tmp_path, http_server, mnist_like):
+    spec, published = mnist_like
+    http_server.serve(published)
+    mirror = write_mirror(tmp_path / "mirror", "mnist", published)
+    (mirror / "mnist" / "train-labels-idx1-ubyte.gz").write_bytes(b"garbage")
+    dest = download_dataset(
+        with_urls(spec, http_server.url), tmp_path / "raw" / "mnist", mirror, **FAST
+    )
+    assert http_server.hits == ["/data/train-labels-idx1-ubyte.gz"]
+    assert (dest / "MNIST/raw/train-labels-idx1-ubyte").read_bytes() == idx_contents()[
+        "train-labels-idx1-ubyte"
+    ]
+
+
+def test_silent_server_times_out_then_the_next_url_serves(tmp_path, http_server, silent_url):
+    spec, published = spec_for("exam-scores", {"data.txt": b"1,2,0\n"})
+    http_server.serve(published)
+    started = time.perf_counter()
+    download_dataset(with_urls(spec, silent_url, http_server.url), tmp_path / "raw" / "x", **FAST)
+    assert 0.4 < time.perf_counter() - started < 5
+    assert http_server.hits == ["/data/data.txt.gz"]
+
+
+def test_server_error_is_retried(tmp_path, http_server):
+    spec, published = spec_for("exam-scores", {"data.txt": b"1,2,0\n"})
+    http_server.routes["/data/data.txt.gz"] = [(503, b"busy"), published["data.txt.gz"]]
+    options = {**FAST, "retries": 1}
+    dest = download_dataset(with_urls(spec, http_server.url), tmp_path / "raw" / "x", **options)
+    assert (dest / "data.txt").read_bytes() == b"1,2,0\n"
+    assert len(http_server.hits) == 2
+
+
+def test_existing_copy_is_replaced_whole(tmp_path, http_server):
+    spec, published = spec_for("exam-scores", {"data.txt": b"1,2,0\n"})
+    http_server.serve(published)
+    old = tmp_path / "raw" / "x"
+    old.mkdir(parents=True)
+    (old / "stale.txt").write_text("old")
+    download_dataset(with_urls(spec, http_server.url), old, **FAST)
+    assert files_under(tmp_path / "raw") == ["x", "x/data.txt"]
+
+
+# --- failures leave nothing behind --------------------------------------------------------
+
+
+def test_every_source_unreachable_lists_each_and_explains_data_mirror(
+    tmp_path, closed_url, silent_url
+):
+    spec, _ = spec_for("exam-scores", {"data.txt": b"1,2,0\n"})
+    raw = tmp_path / "raw"
+    with pytest.raises(DataError) as info:
+        download_dataset(with_urls(spec, closed_url, silent_url), raw / "exam-scores", **FAST)
+    message = str(info.value)
+    assert "every source failed" in message
+    assert f"{closed_url}data.txt.gz: ConnectionRefusedError" in message
+    assert f"{silent_url}data.txt.gz: no answer within the 0.5 s timeout" in message
+    assert "DATA_MIRROR=../shared/datasets dvc repro" in message
+    assert_nothing_written(raw)
+
+
+def test_checksum_mismatch_names_file_expected_got_and_source(tmp_path, http_server):
+    spec, _ = spec_for("exam-scores", {"data.txt": b"1,2,0\n"})
+    other = b"1,2,1\n"
+    http_server.serve({"data.txt.gz": gz(other)})
+    raw = tmp_path / "raw"
+    with pytest.raises(DataError) as info:
+        download_dataset(with_urls(spec, http_server.url), raw / "exam-scores", **FAST)
+    message = str(info.value)
+    assert f"{http_server.url}data.txt.gz: checksum mismatch for data.txt" in message
+    assert f"expected sha256 {spec.files[0].sha256}" in message
+    assert f"got {hashlib.sha256(other).hexdigest()}" in message
+    assert_nothing_written(raw)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (lambda data: gz(data)[:-12], "truncated gzip data"),
+        (lambda data: data, "not valid gzip data"),
+    ],
+)
+def test_bad_gzip_from_every_source_is_reported(tmp_path, http_server, mnist_like, body, reason):
+    spec, _ = mnist_like
+    contents = idx_contents()
+    http_server.serve({f"{stem}.gz": body(data) for stem, data in contents.items()})
+    mirror = tmp_path / "mirror"
+    write_mirror(mirror, "mnist", {"train-images-idx3-ubyte.gz": body(contents[IDX0])})
+    raw = tmp_path / "raw"
+    with pytest.raises(DataError) as info:
+        download_dataset(with_urls(spec, http_server.url), raw / "mnist", mirror, **FAST)
+    message = str(info.value)
+    assert f"{mirror}/mnist/train-images-idx3-ubyte.gz: {reason}" in message
+    assert f"{http_server.url}train-images-idx3-ubyte.gz: {reason}" in message
+    assert_nothing_written(raw)
+
+
+def test_a_later_file_failing_removes_the_earlier_ones(tmp_path, http_server, mnist_like):
+    spec, published = mnist_like
+    http_server.serve({k: v for k, v in published.items() if not k.startswith("t10k-labels")})
+    raw = tmp_path / "raw"
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte.gz: HTTP error 404"):
+        download_dataset(with_urls(spec, http_server.url), raw / "mnist", **FAST)
+    assert len(http_server.hits) == 4
+    assert_nothing_written(raw)
+
+
+def test_missing_mirror_folder_is_an_error(tmp_path, http_server, mnist_like):
+    spec, published = mnist_like
+    http_server.serve(published)
+    raw = tmp_path / "raw"
+    with pytest.raises(DataError, match=r"mirror folder .*nowhere does not exist"):
+        download_dataset(
+            with_urls(spec, http_server.url), raw / "mnist", tmp_path / "nowhere", **FAST
+        )
+    assert http_server.hits == []
+    assert_nothing_written(raw)
+
+
+def test_ctrl_c_mid_download_leaves_nothing(tmp_path, http_server, mnist_like, monkeypatch):
+    spec, published = mnist_like
+    http_server.serve(published)
+    real_copy = dl._copy_verified
+    calls = []
+
+    def interrupted(stream, total, item, target, progress):
+        calls.append(item)
+        if len(calls) == 2:
+            target.write_bytes(b"half")
+            raise KeyboardInterrupt
+        real_copy(stream, total, item, target, progress)
+
+    monkeypatch.setattr(dl, "_copy_verified", interrupted)
+    raw = tmp_path / "raw"
+    with pytest.raises(KeyboardInterrupt):
+        download_dataset(with_urls(spec, http_server.url), raw / "mnist", **FAST)
+    assert_nothing_written(raw)
+
+
+# --- the stage ----------------------------------------------------------------------------
+
+
+def test_stage_reads_a_relative_data_mirror_from_the_repo_root(
+    tmp_path, monkeypatch, capsys, mnist_like
+):
+    spec, published = mnist_like
+    write_mirror(tmp_path / "mirror", "mnist", published)
+    monkeypatch.setitem(registry.REMOTE, "mnist", spec)
+    monkeypatch.setattr(stage, "REPO", tmp_path)
+    monkeypatch.setenv("DATA_MIRROR", "mirror")
+    stage.main(["mnist", "--out", str(tmp_path / "raw")])
+    assert (tmp_path / "raw/mnist/MNIST/raw/t10k-labels-idx1-ubyte").is_file()
+    assert "download mnist: 4 file(s)" in capsys.readouterr().out
+
+
+def test_stage_exits_nonzero_with_the_message_and_no_partial_file(
+    tmp_path, monkeypatch, capsys, closed_url, mnist_like
+):
+    spec, _ = mnist_like
+    monkeypatch.setitem(registry.REMOTE, "mnist", with_urls(spec, closed_url))
+    monkeypatch.delenv("DATA_MIRROR", raising=False)
+    raw = tmp_path / "raw"
+    with pytest.raises(SystemExit) as exit_info:
+        run(stage.main, ["mnist", "--out", str(raw), "--timeout", "0.5", "--retries", "0"])
+    assert exit_info.value.code == 1
+    assert "every source failed" in capsys.readouterr().err
+    assert_nothing_written(raw)
+
+
+def test_stage_rejects_an_unknown_dataset_listing_the_known_ones(tmp_path):
+    with pytest.raises(DataError) as info:
+        stage.main(["mnits", "--out", str(tmp_path)])
+    assert "Did you mean 'mnist'?" in str(info.value)
+    assert "mnist, fashion-mnist, exam-scores, diabetes" in str(info.value)

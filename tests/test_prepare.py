@@ -1,0 +1,333 @@
+"""Readers reject bad files with the file (and line) named; prepare scales, splits and
+describes each dataset as documented; the prepare stage runs end to end on tiny fixtures."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from fixtures_data import EXAM_TEXT, idx_bytes, idx_contents, image_split, write_idx_raw
+
+from lrlab.config import (
+    BreastCancerConfig,
+    ExamScoresConfig,
+    ImageConfig,
+    SyntheticRegressionConfig,
+    TabularSplitConfig,
+    ToyConfig,
+    TwoClustersConfig,
+)
+from lrlab.datasets import embedded, readers, registry
+from lrlab.datasets import prepare as prep
+from lrlab.datasets.prepared import load_prepared
+from lrlab.errors import ConfigError, DataError
+from stages import prepare as stage
+
+REPO = Path(__file__).resolve().parents[1]
+DIABETES_ROWS = "".join(
+    f"{(i % 7) / 7 - 0.5:.4f},{i / 40:.3f},-0.1,0.2,0,0.3,-0.9,{(i % 3) / 3:.3f},{int(i < 30)}\n"
+    for i in range(40)
+)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+# --- image reader -------------------------------------------------------------------------
+
+
+def test_read_images_uses_torchvision_and_checks_counts(tmp_path):
+    root = write_idx_raw(tmp_path / "fashion-mnist", "FashionMNIST")
+    images, labels = readers.read_images(root, "FashionMNIST", True, expected=6)
+    assert images.dtype == np.uint8 and images.shape == (6, 28, 28)
+    assert labels.dtype == np.int64 and labels.tolist() == [0, 1, 2, 3, 4, 5]
+    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte: 4 images, expected 10000"):
+        readers.read_images(root, "FashionMNIST", False, expected=10000)
+
+
+@pytest.mark.parametrize(
+    ("stem", "data", "needle"),
+    [
+        ("train-images-idx3-ubyte", b"\x00\x00\x08\x09" + b"\x00" * 40, "not a valid IDX file"),
+        ("train-images-idx3-ubyte", idx_bytes(np.zeros((6, 784), np.uint8)), "3 dimension"),
+        ("train-labels-idx1-ubyte", idx_bytes(np.zeros((6, 2), np.uint8)), "1 dimension"),
+        ("train-images-idx3-ubyte", idx_bytes(np.zeros((6, 28, 28), np.uint8))[:-5], "valid IDX"),
+    ],
+)
+def test_read_images_wraps_torchvision_errors_naming_the_file(tmp_path, stem, data, needle):
+    root = write_idx_raw(tmp_path / "mnist")
+    (root / "MNIST/raw" / stem).write_bytes(data)
+    with pytest.raises(DataError) as info:
+        readers.read_images(root, "MNIST", True)
+    assert str(root / "MNIST/raw" / stem) in str(info.value)
+    assert needle in str(info.value)
+    assert "dvc repro download@mnist" in str(info.value)
+
+
+def test_read_images_rejects_missing_files_and_bad_labels(tmp_path):
+    root = write_idx_raw(tmp_path / "mnist")
+    (root / "MNIST/raw/t10k-labels-idx1-ubyte").unlink()
+    with pytest.raises(DataError, match=r"Missing image data file\(s\): .*t10k-labels-idx1-ubyte"):
+        readers.read_images(root, "MNIST", True)
+    images, _ = image_split(3, 0)
+    contents = idx_contents()
+    contents["t10k-images-idx3-ubyte"] = idx_bytes(images)
+    contents["t10k-labels-idx1-ubyte"] = idx_bytes(np.array([1, 12, 3], np.uint8))
+    root = write_idx_raw(tmp_path / "other", contents=contents)
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte: label 12 at index 1 is outside"):
+        readers.read_images(root, "MNIST", False)
+
+
+# --- CSV readers --------------------------------------------------------------------------
+
+
+def test_read_exam_scores_parses_the_table(tmp_path):
+    x, y = readers.read_exam_scores(write(tmp_path / "data.txt", EXAM_TEXT), expected=20)
+    assert x.shape == (20, 2) and x.dtype == np.float64
+    assert y.dtype == np.int64 and set(y.tolist()) == {0, 1}
+    assert x[0].tolist() == [30.5, 40.25]
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("1,2,0\n3,x,1\n", "line 2: column 2 (exam 2 score): 'x' is not a finite number"),
+        ("1,2,0\n3,,1\n", "line 2: column 2 (exam 2 score): missing value"),
+        ("1,2,0\n3,4\n", "line 2: column 3 (admitted): missing value"),
+        ("1,2,0\n3,NaN,1\n", "line 2: column 2 (exam 2 score): 'NaN' is not a finite number"),
+        ("1,2,0\n3,4,1,5\n", "line 2: 4 fields, expected 3"),
+        ("1,2\n3,4\n", "line 1: 2 fields, expected 3"),
+        ("1,2,0\n3,4,2\n", "line 2: admitted is 2, expected 0 or 1"),
+        ("1,2,0\n\n3,4,1\n", "line 2: column 1 (exam 1 score): missing value"),
+        ("", "the file is empty"),
+    ],
+)
+def test_read_exam_scores_names_file_line_and_problem(tmp_path, text, needle):
+    path = write(tmp_path / "exam-scores" / "data.txt", text)
+    with pytest.raises(DataError) as info:
+        readers.read_exam_scores(path)
+    assert str(path) in str(info.value) and needle in str(info.value)
+    assert "dvc repro download@exam-scores" in str(info.value)
+
+
+def test_read_diabetes_checks_feature_range_rows_and_presence(tmp_path):
+    path = write(tmp_path / "diabetes" / "diabetes.csv", DIABETES_ROWS)
+    x, y = readers.read_diabetes(path, expected=40)
+    assert x.shape == (40, 8) and np.bincount(y).tolist() == [10, 30]
+    with pytest.raises(DataError, match=r"40 rows, expected 759"):
+        readers.read_diabetes(path, expected=759)
+    write(path, DIABETES_ROWS.replace("-0.9", "-1.5", 1))
+    with pytest.raises(DataError, match=r"line 1: feature 7 is -1.5, outside \[-1, 1\]"):
+        readers.read_diabetes(path)
+    with pytest.raises(DataError, match=r"nothing\.csv: file not found"):
+        readers.read_diabetes(tmp_path / "nothing.csv")
+
+
+# --- prepare ------------------------------------------------------------------------------
+
+
+def test_images_are_scaled_then_normalized_once():
+    pixels = np.zeros((2, 28, 28), np.uint8)
+    pixels[0, 0, :3] = [0, 255, 51]
+    labels = np.array([3, 7])
+    data = prep.prepare_images("mnist", (pixels, labels), (pixels[:1], labels[:1]), ImageConfig())
+    assert data.x_train.dtype == torch.float32 and data.x_train.shape == (2, 784)
+    assert data.x_train[0, :3].tolist() == pytest.approx([-1.0, 1.0, -0.6])
+    assert data.y_train.dtype == torch.int64
+    info = data.info
+    assert info["normalization"] == {"mean": 0.5, "std": 0.5}
+    assert info["shapes"] == {
+        "x_train": [2, 784],
+        "y_train": [2],
+        "x_test": [1, 784],
+        "y_test": [1],
+    }
+    assert info["class_counts"]["train"] == [0, 0, 0, 1, 0, 0, 0, 1, 0, 0]
+    custom = prep.prepare_images(
+        "f", (pixels, labels), (pixels, labels), ImageConfig(mean=0.1, std=0.2)
+    )
+    assert custom.x_train[0, 1].item() == pytest.approx((1.0 - 0.1) / 0.2)
+    names = registry.FASHION_MNIST_CLASSES
+    fashion = prep.prepare_images(
+        "fashion-mnist", (pixels, labels), (pixels, labels), ImageConfig(), names
+    )
+    assert fashion.info["class_names"][9] == "Ankle boot"
+
+
+def test_exam_scores_divide_by_training_column_maxima():
+    x = np.array([[50.0, 20.0], [100.0, 40.0], [25.0, 80.0], [10.0, 10.0]])
+    y = np.array([0, 1, 1, 0])
+    data = prep.prepare_exam_scores(x, y, ExamScoresConfig(), seed=0)
+    assert data.info["feature_scale"] == [100.0, 80.0]
+    assert data.x_train[:, 0].tolist() == pytest.approx([0.5, 1.0, 0.25, 0.1])
+    assert data.x_test is None and data.info["class_counts"] == {"train": [2, 2], "test": None}
+
+
+def test_exam_scores_with_a_test_split_scale_by_train_rows_only(tmp_path):
+    x, y = readers.read_exam_scores(write(tmp_path / "data.txt", EXAM_TEXT))
+    data = prep.prepare_exam_scores(x, y, ExamScoresConfig(test_fraction=0.25), seed=3)
+    assert data.info["shapes"]["x_test"] == [5, 2]
+    assert data.x_train.max(0).values.tolist() == pytest.approx([1.0, 1.0])
+    assert data.info["class_counts"]["test"] == [2, 3]
+
+
+def test_diabetes_split_is_stratified_sized_and_seeded():
+    x, y = np.arange(80.0).reshape(40, 2), np.array([0] * 12 + [1] * 28)
+    cfg = TabularSplitConfig(test_fraction=0.25)
+    first = prep.prepare_diabetes(x, y, cfg, seed=1)
+    assert first.info["class_counts"] == {"train": [9, 21], "test": [3, 7]}
+    assert first.info["normalization"] is None
+    again, other = prep.prepare_diabetes(x, y, cfg, 1), prep.prepare_diabetes(x, y, cfg, 2)
+    assert torch.equal(first.x_test, again.x_test) and not torch.equal(first.x_test, other.x_test)
+    with pytest.raises(DataError, match=r"diabetes: cannot split 3 rows"):
+        prep.prepare_diabetes(x[:3], np.array([0, 1, 1]), cfg, 1)
+
+
+def test_breast_cancer_is_standardized_with_training_statistics_only():
+    x, y, names = embedded.breast_cancer()
+    data = prep.prepare_breast_cancer(x, y, BreastCancerConfig(), seed=5, class_names=names)
+    assert data.info["shapes"]["x_train"] == [455, 30] and data.info["shapes"]["x_test"] == [
+        114,
+        30,
+    ]
+    assert data.x_train.mean(0).abs().max() < 1e-5
+    assert (data.x_train.std(0, correction=0) - 1).abs().max() < 1e-5
+    assert data.x_test.mean(0).abs().max() > 1e-3  # test rows use the training statistics
+    norm = data.info["normalization"]
+    train_rows = data.x_train.double() * torch.tensor(norm["std"]) + torch.tensor(norm["mean"])
+    assert train_rows.mean(0).numpy() == pytest.approx(np.array(norm["mean"]), rel=1e-5)
+    assert data.info["class_names"] == ["malignant", "benign"]
+    raw = prep.prepare_breast_cancer(x, y, BreastCancerConfig(standardize=False), seed=5)
+    assert raw.info["normalization"] is None and raw.x_train.max() > 100
+
+
+def test_synthetic_regression_records_the_true_weight():
+    cfg = SyntheticRegressionConfig(n_samples=50, n_features=2, noise=0.0, test_fraction=0.2)
+    x, y, coef = embedded.synthetic_regression(cfg, seed=4)
+    data = prep.prepare_synthetic_regression(x, y, coef, cfg, seed=4)
+    assert data.info["task"] == "regression" and data.info["true_bias"] == 0.0
+    assert data.y_train.dtype == torch.float32 and data.info["shapes"]["x_test"] == [10, 2]
+    weight = torch.tensor(data.info["true_weight"], dtype=torch.float32)
+    assert torch.allclose(data.x_train @ weight, data.y_train, atol=1e-3)
+    assert data.info["num_classes"] is None and data.info["class_counts"] is None
+
+
+def test_two_clusters_sit_around_plus_and_minus_center():
+    cfg = TwoClustersConfig(n_per_class=500, n_features=3, center=2.0, std=0.5)
+    x, y = embedded.two_clusters(cfg, seed=9)
+    assert x[y == 0].mean(0) == pytest.approx([2.0] * 3, abs=0.1)
+    assert x[y == 1].mean(0) == pytest.approx([-2.0] * 3, abs=0.1)
+    assert np.array_equal(x, embedded.two_clusters(cfg, seed=9)[0])
+    data = prep.prepare_two_clusters(x, y, cfg, seed=9)
+    assert data.info["class_counts"] == {"train": [400, 400], "test": [100, 100]}
+
+
+def test_toys_are_classification_or_regression_by_name():
+    hours = prep.prepare_toy("hours-pass", *embedded.toy(ToyConfig(x=[1, 2, 3], y=[0, 0, 1])))
+    assert hours.y_train.dtype == torch.int64 and hours.info["class_counts"]["train"] == [2, 1]
+    assert hours.x_train.shape == (3, 1) and hours.x_test is None
+    line = prep.prepare_toy("linear-toy", *embedded.toy(ToyConfig(x=[1, 2], y=[2, 4])))
+    assert line.y_train.dtype == torch.float32 and line.info["task"] == "regression"
+    with pytest.raises(DataError, match=r"study-hours: y = \[0.0, 2.0\] must hold class labels"):
+        prep.prepare_toy("study-hours", *embedded.toy(ToyConfig(x=[1, 2], y=[0, 2])))
+
+
+# --- the stage ----------------------------------------------------------------------------
+
+PARAMS = """\
+seed: 11
+datasets:
+  mnist: {mean: 0.5, std: 0.5}
+  exam-scores: {test_fraction: null}
+  diabetes: {test_fraction: 0.25}
+  hours-pass: {x: [1.0, 2.0, 3.0], y: [0, 0, 1]}
+  linear-toy: {x: [1.0, 2.0, 3.0], y: [2.0, 4.0, 6.0]}
+  breast-cancer: {test_fraction: 0.2, standardize: true}
+  synthetic-regression: {n_samples: 30, n_features: 1, noise: 1.0, test_fraction: null}
+  two-clusters: {n_per_class: 10, n_features: 2, center: 2.0, std: 1.0, test_fraction: 0.2}
+"""
+INFO_KEYS = {"name", "task", "num_classes", "shapes", "class_counts", "normalization", "split"}
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """params.yaml and tiny raw data in tmp_path; registry counts matching the fixtures."""
+    write(tmp_path / "params.yaml", PARAMS)
+    write_idx_raw(tmp_path / "raw" / "mnist")
+    write(tmp_path / "raw" / "exam-scores" / "data.txt", EXAM_TEXT)
+    write(tmp_path / "raw" / "diabetes" / "diabetes.csv", DIABETES_ROWS)
+    small = {"mnist": {"train": 6, "test": 4}, "exam-scores": {"all": 20}, "diabetes": {"all": 40}}
+    for name, rows in small.items():
+        monkeypatch.setitem(registry.REMOTE, name, _with_rows(registry.REMOTE[name], rows))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _with_rows(spec, rows):
+    return dataclasses.replace(spec, rows=rows)
+
+
+def stage_args(workdir: Path, name: str) -> list[str]:
+    return [name, "--params", "params.yaml", "--raw", "raw", "--out", str(workdir / "prepared")]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mnist",
+        "exam-scores",
+        "diabetes",
+        "hours-pass",
+        "linear-toy",
+        "breast-cancer",
+        "synthetic-regression",
+        "two-clusters",
+    ],
+)
+def test_stage_writes_loadable_pt_and_matching_json(workdir, capsys, name):
+    stage.main(stage_args(workdir, name))
+    data = load_prepared(str(workdir / "prepared" / f"{name}.pt"))
+    info = json.loads((workdir / "prepared" / f"{name}.json").read_text())
+    assert info == data.info and info["name"] == name and INFO_KEYS <= set(info)
+    assert data.x_train.dtype == torch.float32
+    assert f"prepare {name}: {info['task']}" in capsys.readouterr().out
+    assert sorted(p.name for p in (workdir / "prepared").iterdir()) == [
+        f"{name}.json",
+        f"{name}.pt",
+    ]
+
+
+def test_stage_reports_wrong_counts_and_unknown_names(workdir, monkeypatch):
+    monkeypatch.setitem(registry.REMOTE, "exam-scores", registry.EXAM_SCORES)
+    with pytest.raises(DataError, match=r"20 rows, expected 100"):
+        stage.main(stage_args(workdir, "exam-scores"))
+    with pytest.raises(ConfigError, match=r"unknown dataset 'mnits'. Did you mean 'mnist'"):
+        stage.main(stage_args(workdir, "mnits"))
+    assert not (workdir / "prepared").exists()
+
+
+def test_stage_for_a_toy_set_imports_neither_torchvision_nor_sklearn(workdir):
+    code = (
+        "import sys; from stages.prepare import main; "
+        f"main({stage_args(workdir, 'hours-pass')!r}); "
+        "print(sorted(m for m in ('torchvision', 'sklearn') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=workdir,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("[]")
