@@ -8,10 +8,19 @@ from collections.abc import Callable
 from lrlab.errors import LrlabError
 
 
+def _stage_name(main: Callable[[list[str]], None]) -> str:
+    """``train`` for ``stages.train``, also when run as ``python -m stages.train``."""
+    module = main.__module__
+    if module == "__main__":
+        spec = getattr(sys.modules["__main__"], "__spec__", None)
+        module = spec.name if spec is not None else "stage"
+    return module.rsplit(".", 1)[-1]
+
+
 def run(main: Callable[[list[str]], None], argv: list[str] | None = None) -> None:
     """Call ``main(argv)``; a :class:`LrlabError` prints its message and exits 1."""
     args = sys.argv[1:] if argv is None else argv
-    stage = (main.__module__ or "stage").rsplit(".", 1)[-1]
+    stage = _stage_name(main)
     try:
         main(args)
     except LrlabError as exc:

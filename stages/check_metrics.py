@@ -1,0 +1,204 @@
+"""Metric gate: compare the workspace's metrics/*.json with those committed at a revision.
+
+    python -m stages.check_metrics [--rev HEAD] [--rules metrics_rules.yaml]
+                                   [--metrics-dir metrics] [--repo .]
+
+Paths are relative to the repository root (``--repo``, default: the one holding the current
+directory). Prints one row per metric, a summary line and, for each failure, a sentence; exits
+1 when a gated metric is worse than its bound (rules in metrics_rules.yaml), a variant's
+metrics file of the baseline is missing from the workspace, or a metrics file is malformed.
+When the revision holds no metrics (or the repository has no commits), there is nothing to
+compare and the gate passes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lrlab import gate
+from lrlab.gate import GateError, MetricsRegressed, Row
+from stages._cli import run
+
+
+def git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """Run ``git -C repo args``; a missing git binary is a clear error."""
+    try:
+        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
+    except FileNotFoundError:
+        raise GateError(
+            "git was not found on PATH; the metric gate reads the baseline metrics from git. "
+            "Install git (or activate the environment that has it) and rerun."
+        ) from None
+
+
+def repo_root(path: Path) -> Path:
+    """Top level of the git work tree holding ``path``."""
+    out = git(path, "rev-parse", "--show-toplevel")
+    if out.returncode or not path.is_dir():
+        raise GateError(
+            f"{path}: not a directory inside a git repository ({out.stderr.decode().strip()}). "
+            "Run the gate from the lrlab checkout or pass --repo PATH."
+        )
+    return Path(out.stdout.decode().strip())
+
+
+def resolve_rev(repo: Path, rev: str) -> str | None:
+    """Commit id of ``rev``, or None for HEAD of a repository that has no commits yet."""
+    if not rev.startswith("-"):  # never let a revision be read as an option
+        out = git(repo, "rev-parse", "-q", "--verify", f"{rev}^{{commit}}")
+        if out.returncode == 0:
+            return out.stdout.decode().strip()
+    if rev == "HEAD" and not git(repo, "rev-list", "-n1", "--all").stdout.strip():
+        return None
+    raise GateError(
+        f"--rev {rev!r}: no such commit in {repo}. Pass a commit hash, branch or tag that exists "
+        "there, such as HEAD or HEAD~1 (list them with `git log --oneline`)."
+    )
+
+
+def parse_metrics(data: bytes, where: str, fix: str) -> dict[str, Any]:
+    """One metrics file's JSON object; a malformed file is an error naming ``where``."""
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise GateError(f"{where}: not UTF-8 text ({exc.reason}). {fix}") from None
+    except json.JSONDecodeError as exc:
+        why = f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+        raise GateError(f"{where}: not valid JSON ({why}). {fix}") from None
+    if not isinstance(parsed, dict):
+        kind = type(parsed).__name__
+        raise GateError(f"{where}: expected a JSON object of metrics, not a {kind}. {fix}")
+    return parsed
+
+
+def read_baseline(repo: Path, commit: str, rev: str, metrics: str) -> dict[str, dict[str, Any]]:
+    """``{variant: metrics}`` for every ``<metrics>/*.json`` committed at ``commit``."""
+    listing = git(repo, "ls-tree", "-z", commit, "--", f"{metrics}/").stdout.decode()
+    found: dict[str, dict[str, Any]] = {}
+    for entry in filter(None, listing.split("\0")):
+        info, path = entry.split("\t", 1)
+        if info.split()[1] != "blob" or not path.endswith(".json"):
+            continue
+        blob = git(repo, "cat-file", "blob", info.split()[2]).stdout
+        fix = f"Compare with another revision (--rev), or commit a fixed {path}."
+        found[Path(path).stem] = parse_metrics(blob, f"{path} at {rev}", fix)
+    return found
+
+
+def read_workspace(repo: Path, metrics: str) -> dict[str, dict[str, Any]]:
+    """``{variant: metrics}`` for every ``<metrics>/*.json`` in the work tree."""
+    directory = repo / metrics
+    paths = sorted(directory.glob("*.json")) if directory.is_dir() else []
+    found: dict[str, dict[str, Any]] = {}
+    for path in (p for p in paths if not p.name.startswith(".")):
+        where = f"{metrics}/{path.name}"
+        fix = f"Rewrite it with `dvc repro evaluate@{path.stem}`."
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise GateError(f"{where}: cannot be read ({exc.strerror}). {fix}") from None
+        found[path.stem] = parse_metrics(data, f"{where} (workspace)", fix)
+    return found
+
+
+def load_rules(path: Path, name: str) -> gate.RuleSet:
+    """Read and validate the rules file."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GateError(
+            f"{name}: rules file not found in {path.parent}. Restore it from git, or pass "
+            "--rules PATH (relative to the repository root)."
+        ) from None
+    except yaml.YAMLError as exc:
+        raise GateError(f"{name}: not valid YAML ({exc}). Fix the syntax and rerun.") from None
+    return gate.parse_rules(raw, source=name)
+
+
+def inside(repo: Path, directory: str) -> str:
+    """``directory`` as a POSIX path relative to the repository root."""
+    try:
+        return (repo / directory).resolve().relative_to(repo.resolve()).as_posix()
+    except ValueError:
+        raise GateError(
+            f"--metrics-dir {directory}: outside the repository {repo}; git holds the baseline "
+            "only for paths inside it. Pass a directory inside the repository."
+        ) from None
+
+
+HEADER = ("variant", "metric", "baseline", "now", "change", "bound", "verdict", "rule")
+
+
+def format_table(rows: list[Row]) -> str:
+    """Fixed-width table, one line per metric, numbers right-aligned; readable in CI logs."""
+    cells = [
+        (r.variant, r.metric, gate.show(r.baseline), gate.show(r.now), gate.signed(r.change))
+        + ("" if r.bound is None else f"{r.bound:.4g}", r.verdict, r.rule)
+        for r in rows
+    ]
+    widths = [max(len(c[i]) for c in (HEADER, *cells)) for i in range(len(HEADER))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        pairs = enumerate(zip(cells, widths, strict=True))
+        return "  ".join(c.rjust(w) if 2 <= i <= 5 else c.ljust(w) for i, (c, w) in pairs).rstrip()
+
+    dashes = tuple("-" * w for w in widths)
+    return "\n".join(line(c) for c in (HEADER, dashes, *cells))
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m stages.check_metrics",
+        description="Fail when metrics got worse than at a git revision, beyond the tolerances "
+        "in the rules file.",
+    )
+    parser.add_argument("--rev", default="HEAD", help="baseline revision (default: HEAD)")
+    parser.add_argument(
+        "--rules", default="metrics_rules.yaml", help="rules file, relative to the repository"
+    )
+    parser.add_argument(
+        "--metrics-dir", default="metrics", help="metrics directory, relative to the repository"
+    )
+    parser.add_argument("--repo", default=".", help="repository (default: current directory)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> None:
+    """Print the comparison; raise :class:`MetricsRegressed` when a check fails."""
+    args = parse_args(argv)
+    repo = repo_root(Path(args.repo))
+    rules = load_rules(repo / args.rules, args.rules)
+    metrics = inside(repo, args.metrics_dir)
+    commit = resolve_rev(repo, args.rev)
+    baseline = read_baseline(repo, commit, args.rev, metrics) if commit else {}
+    if not baseline:
+        why = "the repository has no commits yet" if commit is None else "nothing committed there"
+        print(f"no baseline: no {metrics}/*.json at {args.rev} ({why}); nothing to compare. Pass.")
+        return
+    rows = gate.compare(baseline, read_workspace(repo, metrics), rules)
+    label = f"{args.rev} ({commit[:10]})"
+    notes = [
+        f"note: rule '{p}' in {args.rules} matched no metric"
+        for p in gate.unused_rules(rules, rows)
+    ]
+    # flush: in a CI log the error (stderr) must come after the table (stdout)
+    print(format_table(rows), gate.summary(rows, label), *notes, sep="\n", flush=True)
+    failures = [gate.explain(r, args.rev, metrics, args.rules) for r in rows if r.fails]
+    if failures:
+        raise MetricsRegressed(
+            f"{len(failures)} metric check(s) failed against {label}:\n  - "
+            + "\n  - ".join(failures)
+            + f"\nIf a change is intended, commit the new {metrics}/ so it becomes the baseline, "
+            f"or adjust the rule in {args.rules}; otherwise look for the cause with "
+            f"`git diff {args.rev} -- params.yaml lrlab stages`."
+        )
+
+
+if __name__ == "__main__":
+    run(main)
