@@ -1,0 +1,48 @@
+"""Where training runs: the ``device`` and ``num_threads`` settings of params.yaml.
+
+``auto`` picks CUDA when a GPU is visible and the CPU otherwise, and logs the choice; asking
+for ``cuda`` on a machine without one is a configuration error, not a silent fallback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import torch
+
+from lrlab.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def resolve_device(name: str) -> torch.device:
+    """The torch device for the ``device`` setting ``auto``, ``cpu`` or ``cuda``."""
+    if name == "cpu":
+        return torch.device("cpu")
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                "params.yaml: device = 'cuda', but no CUDA GPU is available on this machine "
+                "(torch.cuda.is_available() is False). Set `device: cpu` or `device: auto` in "
+                "params.yaml (or `dvc exp run -S device=auto`), or run on a machine with a GPU."
+            )
+        return torch.device("cuda")
+    if name == "auto":
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        log.info("device: auto -> %s", _describe(device))
+        return device
+    raise ConfigError(f"params.yaml: device = {name!r}: use 'auto', 'cpu' or 'cuda'.")
+
+
+def _describe(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return "cpu"
+
+
+def configure_threads(n: int) -> int:
+    """Use ``n`` CPU threads for torch (0 = every core); returns the number set."""
+    threads = n if n > 0 else (os.cpu_count() or 1)
+    torch.set_num_threads(threads)
+    return threads

@@ -1,0 +1,75 @@
+"""The lessons' loss functions by name, and how model outputs become targets' shapes,
+probabilities and predicted labels.
+
+``bce``, ``bce_sum`` and ``bce_clamped`` take probabilities (a model with a sigmoid output);
+``bce_logits`` and ``cross_entropy`` take raw scores; ``mse`` takes a regression output. All
+binary losses share one objective and differ only in scaling (``bce_sum`` sums over the batch)
+or numerical guarding (``bce_clamped`` is lesson 002's own formula).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import torch
+import torch.nn.functional as F
+
+from lrlab.errors import ConfigError
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+PROBABILITY_LOSSES = ("bce", "bce_sum", "bce_clamped")
+BINARY_LOSSES = (*PROBABILITY_LOSSES, "bce_logits")
+
+
+def bce_clamped(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Lesson 002's binary cross-entropy on probabilities, with logs guarded at 1e-12."""
+    return -(y * p.clamp(min=1e-12).log() + (1 - y) * (1 - p).clamp(min=1e-12).log()).mean()
+
+
+LOSSES: dict[str, LossFn] = {
+    "mse": F.mse_loss,
+    "bce": F.binary_cross_entropy,
+    "bce_sum": partial(F.binary_cross_entropy, reduction="sum"),
+    "bce_clamped": bce_clamped,
+    "bce_logits": F.binary_cross_entropy_with_logits,
+    "cross_entropy": F.cross_entropy,
+}
+
+
+def get_loss(name: str) -> LossFn:
+    """The loss function ``name`` (``outputs, targets -> scalar``)."""
+    try:
+        return LOSSES[name]
+    except KeyError:
+        raise ConfigError(f"unknown loss '{name}'; use one of {', '.join(LOSSES)}.") from None
+
+
+def shape_targets(
+    y: torch.Tensor, loss_name: str, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
+    """Targets as the loss expects them: int64 ``[n]`` for cross-entropy, else ``[n, 1]``."""
+    if loss_name == "cross_entropy":
+        return y.long().reshape(-1)
+    return y.to(dtype).reshape(-1, 1)
+
+
+def probabilities(outputs: torch.Tensor, loss_name: str) -> torch.Tensor:
+    """P(y=1) ``[n]`` for the binary losses; class probabilities ``[n, k]`` for cross-entropy."""
+    if loss_name in PROBABILITY_LOSSES:
+        return outputs.reshape(-1)
+    if loss_name == "bce_logits":
+        return torch.sigmoid(outputs.reshape(-1))
+    if loss_name == "cross_entropy":
+        return torch.softmax(outputs, dim=1)
+    raise ConfigError(f"loss '{loss_name}' is a regression loss; it has no probabilities.")
+
+
+def predict_labels(outputs: torch.Tensor, loss_name: str) -> torch.Tensor:
+    """Predicted class labels (int64 ``[n]``): threshold P = 0.5, or the largest score."""
+    if loss_name == "cross_entropy":
+        return outputs.argmax(dim=1)
+    threshold = 0.5 if loss_name in PROBABILITY_LOSSES else 0.0
+    if loss_name not in BINARY_LOSSES:
+        raise ConfigError(f"loss '{loss_name}' is a regression loss; it predicts no labels.")
+    return (outputs.reshape(-1) >= threshold).long()

@@ -1,0 +1,199 @@
+"""The lessons' models: linear, logistic and softmax regression (one affine layer) and an MLP.
+
+Every model is built by :func:`build_model` from a :class:`~lrlab.config.ModelConfig` and a
+``torch.Generator``; initialisation draws from that generator only (never the global RNG), so
+a seed fixes the initial weights bit for bit. Parameter names are plain (``linear.weight``,
+``layers.0.weight``), so a checkpoint is an ordinary state dict. The NumPy model of lesson 004
+(``numpy_logistic``) is stored under the same names as the torch logistic model.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from itertools import pairwise
+from typing import Any
+
+import torch
+from torch import nn
+
+from lrlab.config import ModelConfig, VariantConfig
+from lrlab.errors import ConfigError, DataError
+
+ACTIVATIONS = {"sigmoid": torch.sigmoid, "relu": torch.relu, "tanh": torch.tanh}
+CHECKPOINT_KEYS = {"state_dict", "config", "meta"}
+
+
+class LinearModel(nn.Module):
+    """``z = x Wᵀ + b``, optionally followed by a sigmoid (logistic regression's P(y=1))."""
+
+    def __init__(self, n_in: int, n_out: int, sigmoid_output: bool = False) -> None:
+        super().__init__()
+        self.linear = nn.utils.skip_init(nn.Linear, n_in, n_out)
+        self.sigmoid_output = sigmoid_output
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = self.linear(x)
+        return torch.sigmoid(z) if self.sigmoid_output else z
+
+
+class MLP(nn.Module):
+    """Affine layers of widths ``sizes`` with ``activation`` between them."""
+
+    def __init__(self, sizes: list[int], activation: str, sigmoid_output: bool = False) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(nn.utils.skip_init(nn.Linear, a, b) for a, b in pairwise(sizes))
+        self.activation = activation
+        self.sigmoid_output = sigmoid_output
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        act = ACTIVATIONS[self.activation]
+        for layer in self.layers[:-1]:
+            x = act(layer(x))
+        x = self.layers[-1](x)
+        return torch.sigmoid(x) if self.sigmoid_output else x
+
+
+@torch.no_grad()
+def init_default_(layer: nn.Linear, generator: torch.Generator) -> None:
+    """``nn.Linear``'s own initialisation, drawn from ``generator``."""
+    nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+    bound = 1.0 / math.sqrt(layer.in_features)
+    nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+
+
+@torch.no_grad()
+def init_randn_zero_(layer: nn.Linear, generator: torch.Generator) -> None:
+    """Lesson 002: ``w ~ randn``, ``b = 0``."""
+    layer.weight.copy_(torch.randn(layer.weight.shape, generator=generator))
+    layer.bias.zero_()
+
+
+def linear_layers(model: nn.Module) -> list[nn.Linear]:
+    return [m for m in model.modules() if isinstance(m, nn.Linear)]
+
+
+def build_model(cfg: ModelConfig, generator: torch.Generator) -> nn.Module:
+    """The model ``cfg`` describes, on the CPU, initialised from ``generator``."""
+    sigmoid_output = cfg.output == "sigmoid"
+    if cfg.kind == "mlp":
+        model: nn.Module = MLP(list(cfg.sizes), cfg.activation, sigmoid_output)
+    else:
+        model = LinearModel(cfg.sizes[0], cfg.sizes[-1], sigmoid_output)
+    init = init_randn_zero_ if cfg.init == "randn_zero" else init_default_
+    for layer in linear_layers(model):
+        init(layer, generator)
+    return model
+
+
+def single_layer(model: nn.Module) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """``(weight, bias)`` of a one-layer model, or ``None`` for an MLP."""
+    layers = linear_layers(model)
+    if len(layers) != 1:
+        return None
+    return layers[0].weight.detach(), layers[0].bias.detach()
+
+
+@torch.inference_mode()
+def forward_in_batches(
+    model: nn.Module, x: torch.Tensor, batch_size: int = 8192, dtype: torch.dtype = torch.float64
+) -> torch.Tensor:
+    """``model(x)`` in batches, in ``dtype`` (float64 by default for exact metrics), on a copy
+    of ``model`` in eval mode, so the caller's model is left as it was."""
+    model = copy.deepcopy(model).to(dtype).eval()
+    parts = [model(x[i : i + batch_size].to(dtype)) for i in range(0, len(x), batch_size)]
+    return torch.cat(parts) if parts else torch.empty(0, dtype=dtype)
+
+
+# --- checkpoints ----------------------------------------------------------------------------
+
+
+def make_checkpoint(
+    state_dict: dict[str, torch.Tensor], config: dict[str, Any], meta: dict[str, Any]
+) -> dict[str, Any]:
+    """The dict ``models/<variant>.pt`` holds: CPU state dict, variant config, run metadata."""
+    state = {k: v.detach().to("cpu", copy=True) for k, v in state_dict.items()}
+    return {"state_dict": state, "config": config, "meta": meta}
+
+
+def _rerun(key: str) -> str:
+    return f"Rerun `dvc repro -s train@{key}` to retrain it."
+
+
+def parse_checkpoint(obj: Any, source: str, key: str) -> dict[str, Any]:
+    """Check that a loaded ``models/<variant>.pt`` has the expected structure."""
+    if not isinstance(obj, dict) or set(obj) != CHECKPOINT_KEYS:
+        found = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
+        raise DataError(
+            f"{source}: not an lrlab model file (expected a dict with keys "
+            f"{sorted(CHECKPOINT_KEYS)}, found {found}). {_rerun(key)}"
+        )
+    state = obj["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise DataError(f"{source}: 'state_dict' is not a dict of tensors. {_rerun(key)}")
+    return obj
+
+
+def load_weights(
+    model: nn.Module, state_dict: dict[str, torch.Tensor], source: str, key: str
+) -> nn.Module:
+    """Load ``state_dict`` into ``model``; a different architecture is a clear ConfigError."""
+    own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    theirs = {k: tuple(v.shape) for k, v in state_dict.items()}
+    if own != theirs:
+        raise ConfigError(
+            f"{source}: its weights {theirs} do not fit the model variants.{key}.model "
+            f"describes {own}; the file was trained with another architecture. {_rerun(key)}"
+        )
+    model.load_state_dict(state_dict)
+    return model
+
+
+# --- data vs config -------------------------------------------------------------------------
+
+
+def data_task(y: torch.Tensor, info: dict[str, Any]) -> str:
+    """``classification`` or ``regression``, from ``info`` or the label dtype."""
+    return info.get("task") or ("regression" if y.is_floating_point() else "classification")
+
+
+def num_classes(y: torch.Tensor, info: dict[str, Any]) -> int:
+    return int(info.get("num_classes") or (int(y.max()) + 1 if len(y) else 0))
+
+
+def check_data_fits(
+    key: str, variant: VariantConfig, x: torch.Tensor, y: torch.Tensor, info: dict[str, Any]
+) -> None:
+    """Raise ConfigError when the variant's model or loss cannot use this dataset."""
+    name = f"data/prepared/{variant.dataset}.pt"
+    sizes = list(variant.model.sizes)
+    if x.ndim != 2 or len(x) != len(y) or len(x) == 0:
+        raise DataError(
+            f"{name}: expected features [n, d] and n labels, got {tuple(x.shape)} and "
+            f"{tuple(y.shape)}. Rerun `dvc repro -s prepare@{variant.dataset}`."
+        )
+    if sizes[0] != x.shape[1]:
+        raise ConfigError(
+            f"variants.{key}.model.sizes = {sizes} starts with input size {sizes[0]}, but "
+            f"{name} has {x.shape[1]} features per sample. Set the first size to {x.shape[1]}."
+        )
+    task = data_task(y, info)
+    if task != variant.task:
+        fits = "mse" if task == "regression" else "bce, bce_logits or cross_entropy"
+        raise ConfigError(
+            f"variants.{key}.loss = '{variant.loss}' is a {variant.task} loss, but dataset "
+            f"'{variant.dataset}' is a {task} dataset. Use loss {fits}, or another dataset."
+        )
+    if task == "classification":
+        k = num_classes(y, info)
+        want = 2 if variant.loss != "cross_entropy" else sizes[-1]
+        if k != want:
+            raise ConfigError(
+                f"variants.{key}: loss '{variant.loss}' with model sizes {sizes} predicts "
+                f"{want} classes, but dataset '{variant.dataset}' has {k}. "
+                + (
+                    f"Set the last of variants.{key}.model.sizes to {k}."
+                    if variant.loss == "cross_entropy"
+                    else "Use loss cross_entropy with a softmax or mlp model."
+                )
+            )

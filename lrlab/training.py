@@ -1,0 +1,173 @@
+"""The training loop: device-resident data, index-slice batching, one host sync per epoch.
+
+Data arrive as tensors already on the training device. Each epoch draws one permutation with
+``torch.randperm`` from a dedicated generator and takes consecutive slices of it as batches
+(full batch: the whole tensor, no permutation). Loss and correct counts accumulate on the
+device and are read back once per epoch, which is also when a non-finite loss stops the run.
+The NumPy model of lesson 004 trains through :func:`train_numpy` and returns the same history.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from lrlab.config import ModelConfig, OptimizerConfig
+from lrlab.errors import ConfigError, TrainingError
+from lrlab.losses import get_loss, predict_labels, shape_targets
+from lrlab.numpy_logreg import NumpyLogisticRegression
+
+BatchSize = int | Literal["full"]
+Batch = torch.Tensor | slice
+PROGRESS_MIN_STEPS = 5000  # show a progress bar when epochs x steps reaches this
+
+
+def derive_seeds(seed: int, offset: int = 0) -> tuple[int, int]:
+    """``(init_seed, shuffle_seed)``: ``seed + offset`` for the weights (lesson 002 seeds its
+    ``randn`` with 2017 directly) and an independent stream derived from it for shuffling."""
+    base = seed + offset
+    state = np.random.SeedSequence([base, 1]).generate_state(1, dtype=np.uint64)[0]
+    return base, int(state >> np.uint64(1))
+
+
+def make_optimizer(params: Iterable[nn.Parameter], cfg: OptimizerConfig) -> torch.optim.Optimizer:
+    """SGD (with momentum and weight decay) or Adam, using the multi-tensor ``foreach`` path."""
+    if cfg.name == "sgd":
+        return torch.optim.SGD(
+            params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, foreach=True
+        )
+    if cfg.name == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
+    raise ConfigError(f"unknown optimizer '{cfg.name}'; use 'sgd' or 'adam'.")
+
+
+def steps_per_epoch(n: int, batch_size: BatchSize) -> int:
+    return 1 if batch_size == "full" else math.ceil(n / batch_size)
+
+
+def epoch_batches(
+    n: int,
+    batch_size: BatchSize,
+    shuffle: bool,
+    generator: torch.Generator | None,
+    device: torch.device | str = "cpu",
+) -> list[Batch]:
+    """Index batches covering ``range(n)`` exactly once: slices of a random permutation, plain
+    slices when not shuffling, or one slice of everything for ``"full"``."""
+    if batch_size == "full":
+        return [slice(None)]
+    if not shuffle:
+        return [slice(i, i + batch_size) for i in range(0, n, batch_size)]
+    order = torch.randperm(n, generator=generator, device=device)
+    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+
+
+def epoch_row(epoch: int, loss: float, accuracy: float | None) -> dict[str, Any]:
+    row: dict[str, Any] = {"epoch": epoch, "train_loss": loss}
+    if accuracy is not None:
+        row["train_accuracy"] = accuracy
+    return row
+
+
+def check_finite(row: dict[str, Any], name: str, cfg: OptimizerConfig) -> None:
+    """Stop with a clear TrainingError when an epoch's loss is nan or infinite."""
+    loss = row["train_loss"]
+    if math.isfinite(loss):
+        return
+    raise TrainingError(
+        f"variant '{name}': the training loss became {loss} at epoch {row['epoch']} "
+        f"({cfg.name}, learning rate {cfg.lr:g}); the run diverged and was stopped. Lower "
+        f"variants.{name}.optimizer.lr (try {cfg.lr / 10:g}) and rerun "
+        f"`dvc repro -s train@{name}`. No model file was written."
+    )
+
+
+def train(
+    model: nn.Module,
+    loss_name: str,
+    optimizer_cfg: OptimizerConfig,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    epochs: int,
+    batch_size: BatchSize,
+    shuffle: bool,
+    generator: torch.Generator | None,
+    progress: bool | None = None,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
+    name: str = "model",
+    optimizer: torch.optim.Optimizer | None = None,
+) -> list[dict[str, Any]]:
+    """Train ``model`` in place; returns one row per epoch: ``epoch``, ``train_loss`` (mean of
+    the epoch's batch losses) and, for classification, ``train_accuracy``.
+
+    ``x``, ``y`` and ``model`` must be on the same device; ``generator`` (on that device)
+    drives shuffling. ``progress=None`` shows a bar only for long runs. ``optimizer`` defaults
+    to ``make_optimizer(model.parameters(), optimizer_cfg)``; pass one to keep its one-time
+    set-up cost out of a timing.
+    """
+    loss_fn = get_loss(loss_name)
+    classify = loss_name != "mse"
+    targets = shape_targets(y, loss_name, x.dtype)
+    labels = y.long().reshape(-1) if classify else None
+    optimizer = optimizer or make_optimizer(model.parameters(), optimizer_cfg)
+    n, steps = len(x), steps_per_epoch(len(x), batch_size)
+    show = progress if progress is not None else epochs * steps >= PROGRESS_MIN_STEPS
+    history: list[dict[str, Any]] = []
+    model.train()
+    bar = tqdm(range(1, epochs + 1), desc=name, unit="epoch", disable=not show, leave=False)
+    for epoch in bar:
+        totals = torch.zeros(2, dtype=torch.float64, device=x.device)  # loss sum, correct
+        for idx in epoch_batches(n, batch_size, shuffle, generator, x.device):
+            out = model(x[idx])
+            loss = loss_fn(out, targets[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            totals[0] += loss.detach()
+            if labels is not None:
+                totals[1] += (predict_labels(out.detach(), loss_name) == labels[idx]).sum()
+        loss_sum, correct = totals.tolist()  # the epoch's one host sync
+        row = epoch_row(epoch, loss_sum / steps, correct / n if classify else None)
+        check_finite(row, name, optimizer_cfg)
+        history.append(row)
+        bar.set_postfix(loss=f"{row['train_loss']:.4g}", refresh=False)
+        if on_epoch is not None:
+            on_epoch(row)
+    return history
+
+
+def train_numpy(
+    model_cfg: ModelConfig,
+    optimizer_cfg: OptimizerConfig,
+    x: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    name: str = "model",
+) -> tuple[NumpyLogisticRegression, list[dict[str, Any]]]:
+    """Lesson 004's NumPy model: ``epochs`` full-batch gradient steps of size ``lr``."""
+    if optimizer_cfg.name != "sgd" or optimizer_cfg.momentum or optimizer_cfg.weight_decay:
+        raise ConfigError(
+            f"variants.{name}.optimizer: the NumPy model runs plain gradient descent; use "
+            "`{name: sgd, lr: ...}` without momentum or weight_decay."
+        )
+    model = NumpyLogisticRegression(optimizer_cfg.lr, epochs, model_cfg.form).fit(x, y)
+    history = []
+    for k, (cost, acc) in enumerate(zip(model.costs, model.accuracies, strict=True), start=1):
+        row = epoch_row(k, cost, acc)
+        check_finite(row, name, optimizer_cfg)
+        history.append(row)
+    return model, history
+
+
+def numpy_state_dict(model: NumpyLogisticRegression) -> dict[str, torch.Tensor]:
+    """The NumPy model's weights under the torch logistic model's names and shapes."""
+    return {
+        "linear.weight": torch.tensor(model.w, dtype=torch.float32).reshape(1, -1),
+        "linear.bias": torch.tensor([model.b], dtype=torch.float32),
+    }

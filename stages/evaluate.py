@@ -1,0 +1,99 @@
+"""Stage ``evaluate@<variant>``: metrics of a trained variant against its reference.
+
+    python -m stages.evaluate <variant> [--params params.yaml] [--root .]
+
+Reads ``variants.<variant>``, ``models/<variant>.pt`` (safely, ``weights_only=True``),
+``data/references/<variant>.json`` and ``data/prepared/<dataset>.pt``; evaluates on the CPU
+and writes ``metrics/<variant>.json`` and ``plots/<variant>/predictions.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from lrlab.config import ParamsFile, VariantConfig
+from lrlab.datasets.prepared import load_prepared
+from lrlab.errors import ConfigError, DataError
+from lrlab.io import write_json, write_text
+from lrlab.metrics import evaluate
+from lrlab.models import build_model, check_data_fits, load_weights, parse_checkpoint
+from stages._cli import run
+
+log = logging.getLogger("stages.evaluate")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m stages.evaluate", description=__doc__)
+    parser.add_argument("variant", help="a key under `variants:` in params.yaml")
+    parser.add_argument("--root", type=Path, default=Path("."), help="repository root")
+    parser.add_argument("--params", type=Path, help="params file (default: <root>/params.yaml)")
+    return parser.parse_args(argv)
+
+
+def read_checkpoint(path: Path, key: str) -> dict[str, Any]:
+    """``torch.load`` with ``weights_only=True``: tensors and plain containers, never code."""
+    fix = f"Rerun `dvc repro -s train@{key}` to rebuild it."
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise DataError(f"{path}: model file not found. {fix}") from None
+    except Exception as exc:  # unpickling refusals, truncated or corrupt files
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"{path}: refused or unreadable as a weights-only model file ({reason}). Model "
+            f"files must hold only tensors and plain data. {fix}"
+        ) from None
+    return parse_checkpoint(obj, str(path), key)
+
+
+def read_reference(path: Path, key: str) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError) as exc:
+        raise DataError(
+            f"{path}: missing or not valid JSON ({type(exc).__name__}). Rerun "
+            f"`dvc repro -s reference@{key}` to rebuild it."
+        ) from None
+
+
+def main(argv: list[str]) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    key, root = args.variant, args.root
+    variant = ParamsFile(args.params or root / "params.yaml").variant(key)
+    model_path = root / "models" / f"{key}.pt"
+    checkpoint = read_checkpoint(model_path, key)
+    if checkpoint["config"] != variant.model_dump():
+        raise ConfigError(
+            f"{model_path} was trained with other settings than variants.{key} in params.yaml "
+            f"now. Rerun `dvc repro -s train@{key}` (or `dvc repro`) to retrain it."
+        )
+    saved = VariantConfig.model_validate(checkpoint["config"])
+    model = build_model(saved.model, torch.Generator().manual_seed(0))
+    load_weights(model, checkpoint["state_dict"], str(model_path), key)
+    data = load_prepared(str(root / "data" / "prepared" / f"{variant.dataset}.pt"))
+    check_data_fits(key, variant, data.x_train, data.y_train, data.info)
+    reference = read_reference(root / "data" / "references" / f"{key}.json", key)
+    metrics, columns = evaluate(model, variant, data, reference, checkpoint["meta"])
+    write_json(root / "metrics" / f"{key}.json", metrics)
+    write_text(root / "plots" / key / "predictions.csv", pd.DataFrame(columns).to_csv(index=False))
+    test = metrics.get("test", metrics["train"])
+    log.info(
+        "evaluate@%s: train loss %.6g%s",
+        key,
+        metrics["train"]["loss"],
+        f", {'test' if 'test' in metrics else 'train'} accuracy {test['accuracy']:.4f}"
+        if "accuracy" in test
+        else "",
+    )
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,179 @@
+"""Models and losses: generator-only initialisation, output forms, the lessons' losses, and
+clear errors for checkpoints or data that do not fit the configured model."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lrlab.config import ModelConfig, VariantConfig
+from lrlab.errors import ConfigError, DataError
+from lrlab.losses import (
+    LOSSES,
+    bce_clamped,
+    get_loss,
+    predict_labels,
+    probabilities,
+    shape_targets,
+)
+from lrlab.models import (
+    build_model,
+    check_data_fits,
+    load_weights,
+    make_checkpoint,
+    parse_checkpoint,
+)
+
+
+def gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def cfg(**kw) -> ModelConfig:
+    return ModelConfig.model_validate({"kind": "logistic", "sizes": [3, 1], **kw})
+
+
+def variant(**kw) -> VariantConfig:
+    base = {
+        "dataset": "diabetes",
+        "model": {"kind": "mlp", "sizes": [8, 6, 1], "output": "sigmoid"},
+        "loss": "bce",
+        "optimizer": {"name": "sgd", "lr": 0.1},
+        "epochs": 1,
+    }
+    return VariantConfig.model_validate({**base, **kw})
+
+
+def test_default_init_matches_nn_linear_with_the_same_seed():
+    torch.manual_seed(123)
+    reference = nn.Linear(5, 4)
+    model = build_model(ModelConfig(kind="softmax", sizes=[5, 4]), gen(123))
+    assert torch.equal(model.linear.weight, reference.weight)
+    assert torch.equal(model.linear.bias, reference.bias)
+
+
+def test_init_uses_only_the_passed_generator():
+    before = torch.random.get_rng_state()
+    a = build_model(ModelConfig(kind="mlp", sizes=[4, 8, 3], activation="relu"), gen(7))
+    assert torch.equal(torch.random.get_rng_state(), before)
+    b = build_model(ModelConfig(kind="mlp", sizes=[4, 8, 3], activation="relu"), gen(7))
+    c = build_model(ModelConfig(kind="mlp", sizes=[4, 8, 3], activation="relu"), gen(8))
+    for key, value in a.state_dict().items():
+        assert torch.equal(value, b.state_dict()[key])
+    assert not torch.equal(a.layers[0].weight, c.layers[0].weight)
+
+
+def test_randn_zero_init_is_lesson_002s():
+    model = build_model(cfg(sizes=[2, 1], init="randn_zero"), gen(2017))
+    assert torch.equal(
+        model.linear.weight.reshape(-1), torch.randn(2, 1, generator=gen(2017))[:, 0]
+    )
+    assert torch.equal(model.linear.bias, torch.zeros(1))
+
+
+def test_state_dict_names_are_plain():
+    assert list(build_model(cfg(), gen(0)).state_dict()) == ["linear.weight", "linear.bias"]
+    mlp = build_model(ModelConfig(kind="mlp", sizes=[8, 6, 4, 1]), gen(0))
+    assert list(mlp.state_dict()) == [
+        f"layers.{i}.{p}" for i in range(3) for p in ("weight", "bias")
+    ]
+
+
+def test_output_forms():
+    x = torch.randn(16, 3, generator=gen(1)) * 10
+    p = build_model(cfg(output="sigmoid"), gen(0))(x)
+    z = build_model(cfg(), gen(0))(x)
+    assert torch.allclose(p, torch.sigmoid(z)) and p.shape == (16, 1)
+    mlp = ModelConfig(kind="mlp", sizes=[3, 5, 1], activation="tanh", output="sigmoid")
+    out = build_model(mlp, gen(0))(x)
+    assert ((out > 0) & (out < 1)).all()
+
+
+def test_softmax_probabilities_sum_to_one():
+    model = build_model(ModelConfig(kind="softmax", sizes=[6, 4]), gen(0))
+    probs = probabilities(model(torch.randn(32, 6, generator=gen(2)) * 50), "cross_entropy")
+    assert probs.shape == (32, 4)
+    assert torch.allclose(probs.sum(dim=1), torch.ones(32), atol=1e-6)
+
+
+def test_clamped_bce_equals_bce_with_logits_and_stays_finite():
+    z = torch.linspace(-15, 15, 301, dtype=torch.float64).reshape(-1, 1)
+    y = (torch.arange(301) % 2).to(torch.float64).reshape(-1, 1)
+    for i in range(len(z)):
+        ours = bce_clamped(torch.sigmoid(z[i : i + 1]), y[i : i + 1])
+        theirs = F.binary_cross_entropy_with_logits(z[i : i + 1], y[i : i + 1])
+        assert abs(ours.item() - theirs.item()) < 1e-6, z[i].item()
+    extreme = torch.tensor([[-100.0], [100.0], [-100.0], [100.0]])
+    targets = torch.tensor([[0.0], [1.0], [1.0], [0.0]])
+    value = bce_clamped(torch.sigmoid(extreme), targets)
+    assert torch.isfinite(value)
+    assert value.item() == pytest.approx(2 * -math.log(1e-12) / 4, rel=1e-5)
+
+
+def test_bce_sum_is_n_times_bce_and_all_losses_agree_on_the_objective():
+    z = torch.randn(10, 1, generator=gen(3), dtype=torch.float64)
+    y = (torch.arange(10) % 2).to(torch.float64).reshape(-1, 1)
+    p = torch.sigmoid(z)
+    mean = get_loss("bce_logits")(z, y)
+    assert torch.allclose(get_loss("bce")(p, y), mean)
+    assert torch.allclose(get_loss("bce_clamped")(p, y), mean)
+    assert torch.allclose(get_loss("bce_sum")(p, y), 10 * mean)
+
+
+def test_targets_and_labels_take_the_loss_specific_shape():
+    y = torch.tensor([0, 1, 1])
+    for name in LOSSES:
+        t = shape_targets(y, name)
+        if name == "cross_entropy":
+            assert t.dtype == torch.int64 and t.shape == (3,)
+        else:
+            assert t.dtype == torch.float32 and t.shape == (3, 1)
+    assert predict_labels(torch.tensor([[0.2], [0.5], [0.9]]), "bce").tolist() == [0, 1, 1]
+    assert predict_labels(torch.tensor([[-1.0], [0.0], [2.0]]), "bce_logits").tolist() == [0, 1, 1]
+    assert predict_labels(torch.tensor([[1.0, 3.0], [2.0, 0.0]]), "cross_entropy").tolist() == [
+        1,
+        0,
+    ]
+    with pytest.raises(ConfigError, match="unknown loss"):
+        get_loss("hinge")
+
+
+def test_loading_weights_of_another_architecture_names_the_fix():
+    trained = build_model(ModelConfig(kind="mlp", sizes=[8, 6, 1]), gen(0))
+    other = build_model(ModelConfig(kind="mlp", sizes=[8, 4, 1]), gen(0))
+    with pytest.raises(ConfigError) as info:
+        load_weights(other, trained.state_dict(), "models/diabetes_deep.pt", "diabetes_deep")
+    assert "models/diabetes_deep.pt" in str(info.value)
+    assert "dvc repro -s train@diabetes_deep" in str(info.value)
+    same = build_model(ModelConfig(kind="mlp", sizes=[8, 6, 1]), gen(1))
+    load_weights(same, trained.state_dict(), "m.pt", "k")
+    assert torch.equal(same.layers[0].weight, trained.layers[0].weight)
+
+
+def test_a_file_that_is_not_a_checkpoint_is_a_data_error():
+    with pytest.raises(DataError, match="not an lrlab model file"):
+        parse_checkpoint({"weight": torch.zeros(1)}, "models/x.pt", "x")
+    with pytest.raises(DataError, match="not a dict of tensors"):
+        parse_checkpoint({"state_dict": [1], "config": {}, "meta": {}}, "models/x.pt", "x")
+    model = build_model(cfg(), gen(0))
+    ckpt = make_checkpoint(model.state_dict(), {"a": 1}, {"epochs": 1})
+    assert parse_checkpoint(ckpt, "models/x.pt", "x") is ckpt
+
+
+def test_data_must_fit_the_model():
+    x, y = torch.zeros(10, 8), torch.arange(10) % 2
+    check_data_fits("d", variant(), x, y, {"task": "classification", "num_classes": 2})
+    with pytest.raises(ConfigError) as info:
+        check_data_fits("d", variant(), torch.zeros(10, 5), y, {})
+    assert "variants.d.model.sizes" in str(info.value) and "5 features" in str(info.value)
+    with pytest.raises(ConfigError, match="regression dataset"):
+        check_data_fits("d", variant(), x, y.float(), {"task": "regression"})
+    with pytest.raises(ConfigError, match="has 3"):
+        check_data_fits("d", variant(), x, torch.arange(10) % 3, {"num_classes": 3})
+    softmax = variant(model={"kind": "softmax", "sizes": [8, 4]}, loss="cross_entropy")
+    with pytest.raises(ConfigError, match="Set the last of variants.d.model.sizes to 3"):
+        check_data_fits("d", softmax, x, torch.arange(10) % 3, {"num_classes": 3})

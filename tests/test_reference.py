@@ -1,0 +1,158 @@
+"""Exact references: least squares, the logistic and softmax optima (checked against
+scikit-learn), exact separability detection, and the baselines for non-convex MLPs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+
+from lrlab.config import ModelConfig
+from lrlab.errors import ConfigError
+from lrlab.reference import (
+    compute_reference,
+    is_separable,
+    least_squares,
+    logistic_objective,
+    softmax_objective,
+    whiten,
+)
+
+LOGISTIC = ModelConfig(kind="logistic", sizes=[2, 1], output="sigmoid")
+SOFTMAX = ModelConfig(kind="softmax", sizes=[4, 3])
+
+
+def exam_like(seed: int = 0, n: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    raw = rng.uniform(30, 100, size=(n, 2))
+    p = 1 / (1 + np.exp(-(-25.16 + raw @ np.array([0.206, 0.201]))))
+    return raw / raw.max(axis=0), (rng.random(n) < p).astype(np.int64)
+
+
+def three_classes(seed: int = 0, n: int = 150) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 3
+    x = rng.normal(size=(n, 4)) + np.eye(3, 4)[y] * 1.5
+    x[:, 3] = 2 * x[:, 0] - x[:, 1] + 0.01 * rng.normal(size=n)  # nearly collinear feature
+    return x, y
+
+
+def test_least_squares_matches_polyfit():
+    x = np.linspace(0, 5, 15)
+    y = 0.4 * x + 1.0 + np.sin(3 * x)
+    ref = least_squares(x[:, None], y)
+    slope, intercept = np.polyfit(x, y, 1)
+    assert ref["weight"][0] == pytest.approx(slope) and ref["bias"] == pytest.approx(intercept)
+    assert ref["train_mse"] == pytest.approx(np.mean((slope * x + intercept - y) ** 2))
+
+
+def test_regression_reference_reports_test_mse():
+    rng = np.random.default_rng(0)
+    x, x_test = rng.normal(size=(30, 2)), rng.normal(size=(10, 2))
+    w = np.array([1.5, -2.0])
+    ref = compute_reference(
+        ModelConfig(kind="linear", sizes=[2, 1]), "mse", x, x @ w + 0.3, x_test, x_test @ w + 0.3
+    )
+    assert ref["train_loss"] == pytest.approx(0.0, abs=1e-20)
+    assert ref["test_mse"] == pytest.approx(0.0, abs=1e-20)
+    np.testing.assert_allclose(ref["weight"], w)
+
+
+@pytest.mark.parametrize("loss", ["bce", "bce_clamped", "bce_logits", "bce_sum"])
+def test_logistic_optimum_agrees_with_scikit_learn(loss):
+    x, y = exam_like()
+    ref = compute_reference(LOGISTIC, loss, x, y)
+    sk = LogisticRegression(C=np.inf, tol=1e-12, max_iter=100_000).fit(x, y)
+    np.testing.assert_allclose(ref["weight"], sk.coef_[0], rtol=1e-5)
+    assert ref["bias"] == pytest.approx(sk.intercept_[0], rel=1e-5)
+    mean_loss = log_loss(y, sk.predict_proba(x)[:, 1])
+    assert ref["train_loss"] == pytest.approx(mean_loss * (len(y) if loss == "bce_sum" else 1))
+    assert ref["train_accuracy"] == pytest.approx(sk.score(x, y))
+    assert ref["separable"] is False and ref["converged"] and ref["kind"] == "optimum"
+
+
+def test_softmax_optimum_agrees_with_scikit_learn():
+    x, y = three_classes()
+    x_test, y_test = three_classes(1, 60)
+    ref = compute_reference(SOFTMAX, "cross_entropy", x, y, x_test, y_test)
+    sk = LogisticRegression(C=np.inf, tol=1e-12, max_iter=100_000).fit(x, y)
+    assert ref["train_loss"] == pytest.approx(log_loss(y, sk.predict_proba(x)), rel=1e-7)
+    assert ref["train_accuracy"] == pytest.approx(sk.score(x, y))
+    assert ref["test_accuracy"] == pytest.approx(sk.score(x_test, y_test))
+    assert ref["converged"] and ref["grad_norm"] < 1e-5 and ref["iterations"] > 0
+
+
+@pytest.mark.parametrize(
+    "make, k",
+    [(lambda a, y: logistic_objective(a, y), 1), (lambda a, y: softmax_objective(a, y, 3), 3)],
+)
+def test_analytic_gradients_match_finite_differences(make, k):
+    x, y = three_classes(2, 30)
+    y = y if k == 3 else (y == 0).astype(np.int64)
+    fun = make(x, y)
+    theta = np.random.default_rng(0).normal(size=(x.shape[1] + 1) * k)
+    _, grad = fun(theta)
+    eps = 1e-6
+    numeric = [
+        (fun(theta + eps * e)[0] - fun(theta - eps * e)[0]) / (2 * eps) for e in np.eye(len(theta))
+    ]
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_separability_is_detected_exactly():
+    def col(values: list[float]) -> np.ndarray:
+        return np.array(values, dtype=np.float64)[:, None]
+
+    assert is_separable(col([1, 2, 3]), np.array([0, 0, 1]))  # lesson 000
+    assert is_separable(col([0.6, 1.0, 3.5, 4.0]), np.array([0, 0, 1, 1]))  # lesson 003
+    assert not is_separable(col([1, 2, 3, 4]), np.array([0, 1, 0, 1]))
+    xor = np.array([[0, 0], [1, 1], [0, 1], [1, 0]], dtype=np.float64)
+    assert not is_separable(xor, np.array([0, 0, 1, 1]))
+    x, y = exam_like()
+    assert not is_separable(x, y)
+
+
+def test_separable_data_reports_the_infimum():
+    x = np.array([[1.0], [2.0], [3.0]])
+    ref = compute_reference(
+        LOGISTIC.model_copy(update={"sizes": [1, 1]}), "bce_sum", x, np.array([0, 0, 1])
+    )
+    assert ref["separable"] is True and ref["train_loss"] == 0.0 and ref["train_accuracy"] == 1.0
+    assert "weight" not in ref  # no finite optimum
+
+
+def test_mlp_gets_baselines_not_an_optimum():
+    x, y = exam_like(3, 80)
+    x_test, y_test = exam_like(4, 40)
+    mlp = ModelConfig(kind="mlp", sizes=[2, 4, 1], output="sigmoid")
+    ref = compute_reference(mlp, "bce", x, y, x_test, y_test)
+    freq = np.bincount(y) / len(y)
+    assert ref["kind"] == "baseline" and ref["method"] == "majority-class"
+    assert ref["train_loss"] == pytest.approx(-(freq * np.log(freq)).sum())
+    assert ref["train_accuracy"] == pytest.approx(freq.max())
+    sk = LogisticRegression(C=np.inf, tol=1e-12, max_iter=100_000).fit(x, y)
+    assert ref["logistic_test_accuracy"] == pytest.approx(sk.score(x_test, y_test))
+    images = ModelConfig(kind="mlp", sizes=[4, 8, 3])
+    x3, y3 = three_classes()
+    ref3 = compute_reference(images, "cross_entropy", x3, y3, num_classes=3)
+    assert ref3["train_loss"] == pytest.approx(np.log(3)) and "logistic_test_accuracy" not in ref3
+
+
+def test_whitening_decorrelates_and_drops_constant_directions():
+    x, _ = three_classes()
+    x = np.column_stack([x, np.full(len(x), 7.0)])
+    xw, mean, t = whiten(x)
+    assert xw.shape == (len(x), 4)
+    np.testing.assert_allclose(xw.T @ xw / len(x), np.eye(4), atol=1e-8)
+    np.testing.assert_allclose((x - mean) @ t, xw)
+
+
+def test_loss_that_does_not_fit_the_data_is_a_config_error():
+    x, y = exam_like()
+    with pytest.raises(ConfigError, match="mse"):
+        compute_reference(ModelConfig(kind="linear", sizes=[2, 1]), "mse", x, y)
+    with pytest.raises(ConfigError, match="3 classes"):
+        compute_reference(LOGISTIC, "bce", x, np.arange(len(x)) % 3)
+    with pytest.raises(ConfigError, match="make the last size 4"):
+        compute_reference(SOFTMAX, "cross_entropy", x, np.arange(len(x)) % 4)

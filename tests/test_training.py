@@ -1,0 +1,198 @@
+"""The training loop: batching covers each sample once per epoch, the loop reaches the exact
+optima of convex problems, a seed fixes the result bit for bit, divergence stops with a clear
+error, and the NumPy model returns the same history format."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import LogisticRegression
+
+from lrlab.config import ModelConfig, OptimizerConfig
+from lrlab.errors import TrainingError
+from lrlab.losses import get_loss
+from lrlab.models import build_model
+from lrlab.training import (
+    derive_seeds,
+    epoch_batches,
+    make_optimizer,
+    numpy_state_dict,
+    steps_per_epoch,
+    train,
+    train_numpy,
+)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny problems gain nothing from threads and slow down a lot on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def exam_like(seed: int = 0, n: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """Two exam scores in 30..100 divided by their maxima; admission from the lesson's θ."""
+    rng = np.random.default_rng(seed)
+    raw = rng.uniform(30, 100, size=(n, 2))
+    p = 1 / (1 + np.exp(-(-25.16 + raw @ np.array([0.206, 0.201]))))
+    return raw / raw.max(axis=0), (rng.random(n) < p).astype(np.int64)
+
+
+@pytest.mark.parametrize(
+    "n, batch_size, shuffle",
+    [(10, 3, True), (10, 3, False), (64, 64, True), (7, "full", True), (5, 8, True)],
+)
+def test_batches_cover_every_sample_exactly_once(n, batch_size, shuffle):
+    batches = epoch_batches(n, batch_size, shuffle, gen(0))
+    assert len(batches) == steps_per_epoch(n, batch_size)
+    seen = torch.cat([torch.arange(n)[b] for b in batches])
+    assert sorted(seen.tolist()) == list(range(n))
+
+
+def test_shuffling_is_seeded_and_changes_between_epochs():
+    g1, g2 = gen(5), gen(5)
+    first = torch.cat(epoch_batches(20, 4, True, g1))
+    assert torch.equal(first, torch.cat(epoch_batches(20, 4, True, g2)))
+    assert not torch.equal(first, torch.cat(epoch_batches(20, 4, True, g1)))
+
+
+def test_derived_seeds_are_deterministic_and_distinct():
+    assert derive_seeds(2017, 0) == derive_seeds(2017, 0)
+    init, shuffle = derive_seeds(2017, 3)
+    assert init == 2020 and shuffle != init and shuffle != derive_seeds(2017, 0)[1]
+    torch.Generator().manual_seed(shuffle)  # a valid seed
+
+
+def test_optimizers_use_the_configured_settings():
+    params = [torch.nn.Parameter(torch.zeros(2))]
+    sgd = make_optimizer(params, OptimizerConfig(name="sgd", lr=0.5, momentum=0.9))
+    assert isinstance(sgd, torch.optim.SGD) and sgd.defaults["momentum"] == 0.9
+    assert sgd.defaults["foreach"] is True
+    adam = make_optimizer(params, OptimizerConfig(name="adam", lr=0.01, weight_decay=0.1))
+    assert isinstance(adam, torch.optim.Adam) and adam.defaults["weight_decay"] == 0.1
+
+
+def test_linear_regression_reaches_least_squares():
+    x = torch.linspace(-1, 1, 20, dtype=torch.float64).reshape(-1, 1)
+    y = 3 * x[:, 0] + 0.5 + 0.3 * torch.sin(7 * x[:, 0])
+    model = build_model(ModelConfig(kind="linear", sizes=[1, 1]), gen(0)).double()
+    history = train(
+        model, "mse", OptimizerConfig(name="sgd", lr=0.5), x, y, 500, "full", False, None
+    )
+    slope, intercept = np.polyfit(x[:, 0].numpy(), y.numpy(), 1)
+    assert model.linear.weight.item() == pytest.approx(slope, rel=1e-9)
+    assert model.linear.bias.item() == pytest.approx(intercept, rel=1e-9)
+    assert set(history[-1]) == {"epoch", "train_loss"} and history[-1]["epoch"] == 500
+
+
+def test_logistic_regression_converges_to_scikit_learns_optimum():
+    xs, y = exam_like()
+    model = build_model(ModelConfig(kind="logistic", sizes=[2, 1]), gen(0)).double()
+    opt = OptimizerConfig(name="sgd", lr=5.0, momentum=0.9)
+    history = train(
+        model, "bce_logits", opt, torch.tensor(xs), torch.tensor(y), 4000, "full", False, None
+    )
+    sk = LogisticRegression(C=np.inf, tol=1e-12, max_iter=100_000).fit(xs, y)
+    np.testing.assert_allclose(model.linear.weight.detach().numpy(), sk.coef_, rtol=1e-4)
+    assert model.linear.bias.item() == pytest.approx(sk.intercept_[0], rel=1e-4)
+    z = xs @ sk.coef_[0] + sk.intercept_[0]
+    sk_loss = np.mean(np.logaddexp(0, z) - y * z)
+    assert history[-1]["train_loss"] == pytest.approx(sk_loss, abs=1e-8)
+    assert history[-1]["train_accuracy"] == pytest.approx(sk.score(xs, y))
+
+
+def run_mlp(seed: int) -> dict[str, torch.Tensor]:
+    cfg = ModelConfig(kind="mlp", sizes=[4, 8, 3], activation="relu")
+    x = torch.randn(50, 4, generator=gen(99))
+    y = torch.arange(50) % 3
+    model = build_model(cfg, gen(seed))
+    train(
+        model,
+        "cross_entropy",
+        OptimizerConfig(name="adam", lr=0.01),
+        x,
+        y,
+        3,
+        8,
+        True,
+        gen(seed + 1),
+    )
+    return model.state_dict()
+
+
+def test_same_seed_gives_bit_identical_weights_and_another_seed_does_not():
+    a, b, c = run_mlp(1), run_mlp(1), run_mlp(2)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_epoch_loss_is_the_mean_of_the_batch_losses():
+    x = torch.randn(10, 3, generator=gen(0))
+    y = (torch.arange(10) % 2).long()
+    model = build_model(ModelConfig(kind="logistic", sizes=[3, 1], output="sigmoid"), gen(0))
+    frozen = OptimizerConfig(name="sgd", lr=1e-30)  # the weights stay put
+    expected = np.mean(
+        [
+            get_loss("bce")(model(x[b]), y[b].float().reshape(-1, 1)).item()
+            for b in epoch_batches(10, 4, True, gen(3))
+        ]
+    )
+    rows = []
+    history = train(model, "bce", frozen, x, y, 1, 4, True, gen(3), on_epoch=rows.append)
+    assert history[0]["train_loss"] == pytest.approx(expected, rel=1e-6)
+    assert rows == history and 0 <= history[0]["train_accuracy"] <= 1
+
+
+def test_non_finite_loss_stops_with_variant_epoch_and_learning_rate():
+    x = torch.linspace(0, 10, 30).reshape(-1, 1)
+    y = 5 * x[:, 0]
+    model = build_model(ModelConfig(kind="linear", sizes=[1, 1]), gen(0))
+    epochs_seen = []
+    with pytest.raises(TrainingError) as info:
+        train(
+            model,
+            "mse",
+            OptimizerConfig(name="sgd", lr=10.0),
+            x,
+            y,
+            100,
+            "full",
+            False,
+            None,
+            on_epoch=epochs_seen.append,
+            name="linear_toy",
+        )
+    message = str(info.value)
+    epoch = len(epochs_seen) + 1
+    assert epoch < 100
+    assert "linear_toy" in message and f"epoch {epoch}" in message and "learning rate 10" in message
+    assert "variants.linear_toy.optimizer.lr" in message
+
+
+def test_numpy_training_returns_the_same_history_format():
+    xs, y = exam_like(1, n=30)
+    cfg = ModelConfig(kind="numpy_logistic", sizes=[2, 1], output="sigmoid", form="loop")
+    model, history = train_numpy(cfg, OptimizerConfig(name="sgd", lr=0.5), xs, y, 20)
+    assert [row["epoch"] for row in history] == list(range(1, 21))
+    assert [row["train_loss"] for row in history] == model.costs
+    assert set(history[0]) == {"epoch", "train_loss", "train_accuracy"}
+    state = numpy_state_dict(model)
+    torch_model = build_model(ModelConfig(kind="logistic", sizes=[2, 1], output="sigmoid"), gen(0))
+    torch_model.load_state_dict(state)
+    probs = torch_model(torch.tensor(xs, dtype=torch.float32)).detach().numpy()[:, 0]
+    np.testing.assert_allclose(probs, model.predict_proba(xs), rtol=1e-5)
+
+
+def test_numpy_training_refuses_momentum():
+    cfg = ModelConfig(kind="numpy_logistic", sizes=[2, 1], output="sigmoid")
+    with pytest.raises(Exception, match="plain gradient descent"):
+        train_numpy(
+            cfg, OptimizerConfig(name="sgd", lr=0.5, momentum=0.9), np.zeros((2, 2)), np.zeros(2), 1
+        )
