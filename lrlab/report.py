@@ -1,0 +1,263 @@
+"""report.md: one table of every variant against its lesson and its exact optimum, then figures.
+
+:func:`build_report` is pure: it takes the variant configs, each variant's metrics dict (as
+``metrics/<variant>.json`` holds it), the lessons' published figures (``lessons.yaml``) and
+the figure list of :mod:`lrlab.plotting.plan`, and returns Markdown. Numbers are never typed
+in here: every one comes from the metrics or from lessons.yaml.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from lrlab.config import VariantConfig
+from lrlab.errors import LrlabError
+from lrlab.plotting.plan import SHARED, FigureSpec
+
+DASH = "—"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Lesson(_Strict):
+    file: str
+    topic: str
+
+
+class Published(_Strict):
+    lesson: str
+    published: str
+    values: dict[str, float] = {}
+    source: Literal["lesson", "typical"] = "lesson"
+
+
+class LessonsFile(_Strict):
+    """``lessons.yaml``: the lesson texts and what each variant's lesson published."""
+
+    lessons: dict[str, Lesson]
+    variants: dict[str, Published]
+
+
+def parse_lessons(raw: Any, source: str = "lessons.yaml") -> LessonsFile:
+    """Validate the parsed YAML; a problem names the key and what is expected."""
+    try:
+        parsed = LessonsFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise LrlabError(f"{source}: {problems}. See the comment at the top of the file.") from None
+    for key, entry in parsed.variants.items():
+        if entry.lesson not in parsed.lessons:
+            raise LrlabError(
+                f"{source}: variants.{key}.lesson = '{entry.lesson}' is not one of the "
+                f"lessons listed ({', '.join(parsed.lessons)})."
+            )
+    return parsed
+
+
+# --- number formatting ------------------------------------------------------------------------
+
+
+def _num(value: Any) -> float | None:
+    """A number, or the only number of a one-element (nested) list such as a 1x1 weight."""
+    while isinstance(value, list | tuple) and len(value) == 1:
+        value = value[0]
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    """A number to ``digits`` significant digits; anything else as a dash."""
+    v = _num(value)
+    if v is None or not math.isfinite(v):
+        return DASH if v is None else str(v)
+    return "0" if abs(v) < 1e-12 else f"{v:.{digits}g}"
+
+
+def pct(value: Any) -> str:
+    """An accuracy fraction as a percentage with two decimals."""
+    v = _num(value)
+    return DASH if v is None else f"{100 * v:.2f} %"
+
+
+def seconds(value: Any) -> str:
+    v = _num(value)
+    if v is None:
+        return DASH
+    return f"{v:.2f} s" if v < 10 else f"{v:.1f} s" if v < 120 else f"{v / 60:.1f} min"
+
+
+def gap(value: Any) -> str:
+    v = _num(value)
+    return DASH if v is None else f"{v:.2e}" if v and abs(v) < 1e-3 else f"{v:.4f}"
+
+
+# --- table cells ------------------------------------------------------------------------------
+
+
+def train_cell(cfg: VariantConfig, m: Mapping[str, Any]) -> str:
+    train = m.get("train") or {}
+    cells = [fmt(train.get("loss"))]
+    if cfg.task == "classification":
+        cells.append(pct(train.get("accuracy")))
+    elif _num(m.get("r2")) is not None:
+        cells.append(f"R² {fmt(m['r2'], 3)}")
+    return " · ".join(cells)
+
+
+def test_cell(cfg: VariantConfig, m: Mapping[str, Any]) -> str:
+    test = m.get("test")
+    if not test:
+        return "no split"
+    if cfg.task == "classification":
+        return pct(test.get("accuracy"))
+    return f"MSE {fmt(test.get('mse', test.get('loss')))}"
+
+
+def reference_cell(cfg: VariantConfig, m: Mapping[str, Any]) -> str:
+    """The exact optimum (convex variants) or the reference's baseline (MLPs)."""
+    ref = m.get("reference") or {}
+    if not ref:
+        return DASH
+    method = f"; {ref['method']}" if ref.get("method") else ""
+    if ref.get("separable"):
+        return f"0, not attained (separable{method})"
+    parts = [fmt(ref.get("train_loss"))]
+    if cfg.task == "classification" and ref.get("train_accuracy") is not None:
+        parts.append(pct(ref.get("train_accuracy")))
+    prefix = "baseline " if ref.get("kind") == "baseline" or not cfg.is_convex else ""
+    return f"{prefix}{' · '.join(parts)}" + (f" ({method[2:]})" if method else "")
+
+
+def published_cell(entry: Published | None) -> str:
+    if entry is None:
+        return DASH
+    return entry.published + (" †" if entry.source == "typical" else "")
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+def results_table(
+    variants: Mapping[str, VariantConfig],
+    metrics: Mapping[str, Mapping[str, Any]],
+    lessons: LessonsFile,
+) -> list[str]:
+    head = [
+        "variant",
+        "lesson",
+        "train loss · acc.",
+        "test acc. / MSE",
+        "published (lesson)",
+        "reference optimum",
+        "gap",
+        "train time",
+        "device",
+    ]
+    lines = [_row(head), _row(["---"] * len(head))]
+    for key, cfg in variants.items():
+        m, entry = metrics[key], lessons.variants.get(key)
+        lines.append(
+            _row(
+                [
+                    f"[{key}](#{key})",
+                    entry.lesson if entry else DASH,
+                    train_cell(cfg, m),
+                    test_cell(cfg, m),
+                    published_cell(entry),
+                    reference_cell(cfg, m),
+                    gap(m.get("optimality_gap")),
+                    seconds(m.get("train_seconds")),
+                    str(m.get("device", DASH)),
+                ]
+            )
+        )
+    return lines
+
+
+def details_table(
+    variants: Mapping[str, VariantConfig],
+    metrics: Mapping[str, Mapping[str, Any]],
+    lessons: LessonsFile,
+) -> list[str]:
+    """Point predictions and parameters the lessons print, ours next to theirs."""
+    lines = [_row(["variant", "quantity", "ours", "lesson"]), _row(["---"] * 4)]
+    for key, cfg in variants.items():
+        m = metrics[key]
+        entry = lessons.variants.get(key)
+        theirs = entry.values if entry else {}
+        what = "P(y = 1)" if cfg.task == "classification" else "prediction"
+        for name, value in (m.get("query") or {}).items():
+            lines.append(
+                _row([key, f"{what} at {name}", fmt(value), fmt(theirs.get(f"query.{name}"))])
+            )
+        if _num(m.get("threshold_x")) is not None:
+            lines.append(_row([key, "decision boundary x (P = 0.5)", fmt(m["threshold_x"]), DASH]))
+        if m.get("true_weight") is not None:
+            lines.append(
+                _row(
+                    [
+                        key,
+                        "weight (true weight)",
+                        f"{fmt(m.get('weight'))} ({fmt(m['true_weight'])})",
+                        DASH,
+                    ]
+                )
+            )
+    return lines if len(lines) > 2 else []
+
+
+def figure_section(figures: list[FigureSpec], existing: Collection[str]) -> list[str]:
+    lines: list[str] = []
+    owner = None
+    for spec in figures:
+        if spec.owner != owner:
+            owner = spec.owner
+            lines += ["", f"### {'Lesson illustrations' if owner == SHARED else owner}"]
+        if spec.path in existing:
+            lines += ["", f"![{spec.owner}: {spec.caption}]({spec.path})"]
+        else:
+            missing = f"{spec.path} ({spec.caption}): not rendered; run `python -m stages.plots`."
+            lines += ["", f"*{missing}*"]
+    return lines
+
+
+def build_report(
+    variants: Mapping[str, VariantConfig],
+    metrics: Mapping[str, Mapping[str, Any]],
+    lessons: LessonsFile,
+    figures: list[FigureSpec],
+    existing: Collection[str] = (),
+) -> str:
+    """The whole report.md; ``existing`` lists the figure paths that are present."""
+    typical = any(e.source == "typical" for e in lessons.variants.values())
+    lines = [
+        "# lrlab results",
+        "",
+        "Generated by `python -m stages.report` from `metrics/*.json` and `lessons.yaml`; "
+        "do not edit by hand.",
+        "",
+        "## Every variant",
+        "",
+        *results_table(variants, metrics, lessons),
+        "",
+        "Loss is the variant's own objective on the training data after the last epoch. "
+        "*Reference optimum*: the exact minimum of the same objective on the same data "
+        "(training loss · accuracy, solver); for the non-convex MLPs a *baseline* instead. "
+        "*Gap*: training loss minus the optimum."
+        + (" † not printed by the lesson: the usual result of this setup." if typical else ""),
+    ]
+    details = details_table(variants, metrics, lessons)
+    if details:
+        lines += ["", "## Point predictions and parameters", "", *details]
+    lines += ["", "## Lessons", ""]
+    lines += [f"- **{i}** `{lesson.file}`: {lesson.topic}" for i, lesson in lessons.lessons.items()]
+    lines += ["", "## Figures", *figure_section(figures, existing)]
+    return "\n".join(lines) + "\n"
