@@ -16,14 +16,34 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from lrlab.errors import ConfigError
 
-PositiveInt = Annotated[int, Field(gt=0)]
-PositiveFloat = Annotated[float, Field(gt=0)]
-NonNegativeFloat = Annotated[float, Field(ge=0)]
-Fraction = Annotated[float, Field(gt=0, lt=1)]
+
+def _not_a_bool(value: Any) -> Any:
+    """Refuse YAML booleans (``true``, ``yes``, ``on``...) where a number belongs; pydantic
+    would otherwise read ``epochs: yes`` as 1."""
+    if isinstance(value, bool):
+        raise ValueError(f"Input should be a number, not the boolean {str(value).lower()}")
+    return value
+
+
+NotABool = BeforeValidator(_not_a_bool)
+Int = Annotated[int, NotABool]
+Float = Annotated[float, NotABool]
+PositiveInt = Annotated[int, NotABool, Field(gt=0)]
+NonNegativeInt = Annotated[int, NotABool, Field(ge=0)]
+PositiveFloat = Annotated[float, NotABool, Field(gt=0)]
+NonNegativeFloat = Annotated[float, NotABool, Field(ge=0)]
+Fraction = Annotated[float, NotABool, Field(gt=0, lt=1)]
 
 REMOTE_DATASETS = ("mnist", "fashion-mnist", "exam-scores", "diabetes")
 TOY_DATASETS = ("hours-pass", "study-hours", "linear-toy", "linear-15pt")
@@ -32,9 +52,9 @@ ALL_DATASETS = REMOTE_DATASETS + EMBEDDED_DATASETS
 
 
 class Frozen(BaseModel):
-    """Base for every config object: immutable, strict about unknown keys."""
+    """Base for every config object: immutable, strict about unknown keys, finite floats."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False, allow_inf_nan=False)
 
 
 # --- datasets -----------------------------------------------------------------------------
@@ -43,7 +63,7 @@ class Frozen(BaseModel):
 class ImageConfig(Frozen):
     """MNIST-style images: scaled to [0, 1], then ``(x - mean) / std`` once."""
 
-    mean: float = 0.5
+    mean: Float = 0.5
     std: PositiveFloat = 0.5
 
 
@@ -68,7 +88,7 @@ class BreastCancerConfig(TabularSplitConfig):
 class SyntheticRegressionConfig(Frozen):
     """``sklearn.datasets.make_regression`` settings."""
 
-    n_samples: Annotated[int, Field(ge=2)] = 1000
+    n_samples: Annotated[int, NotABool, Field(ge=2)] = 1000
     n_features: PositiveInt = 1
     noise: NonNegativeFloat = 10.0
     test_fraction: Fraction | None = None
@@ -77,7 +97,7 @@ class SyntheticRegressionConfig(Frozen):
 class TwoClustersConfig(Frozen):
     """Two Gaussian clusters centred at ``+center`` and ``-center`` on every axis."""
 
-    n_per_class: Annotated[int, Field(ge=2)] = 100
+    n_per_class: Annotated[int, NotABool, Field(ge=2)] = 100
     n_features: PositiveInt = 2
     center: PositiveFloat = 2.0
     std: PositiveFloat = 1.0
@@ -87,8 +107,8 @@ class TwoClustersConfig(Frozen):
 class ToyConfig(Frozen):
     """A lesson's handful of points, listed in params.yaml."""
 
-    x: Annotated[list[float], Field(min_length=1)]
-    y: Annotated[list[float], Field(min_length=1)]
+    x: Annotated[list[Float], Field(min_length=1)]
+    y: Annotated[list[Float], Field(min_length=1)]
 
     @model_validator(mode="after")
     def _same_length(self) -> ToyConfig:
@@ -177,8 +197,8 @@ class VariantConfig(Frozen):
     epochs: PositiveInt
     batch_size: PositiveInt | Literal["full"] = "full"
     shuffle: bool = True
-    seed_offset: Annotated[int, Field(ge=0)] = 0
-    query: list[float] = []
+    seed_offset: NonNegativeInt = 0
+    query: list[Float] = []
 
     @model_validator(mode="after")
     def _loss_fits_model(self) -> VariantConfig:
@@ -211,9 +231,9 @@ class VariantConfig(Frozen):
 class Runtime(Frozen):
     """Top-level settings every training stage reads."""
 
-    seed: Annotated[int, Field(ge=0)]
+    seed: NonNegativeInt
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    num_threads: Annotated[int, Field(ge=0)] = 0
+    num_threads: NonNegativeInt = 0
 
 
 # --- loading and error messages -----------------------------------------------------------
@@ -239,13 +259,15 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 _UNION_TAG = re.compile(r"^(int|float|bool|str|constrained-\w+|literal\[.*\]|function-.*)$")
 
 
-def _key_path(prefix: str, loc: tuple[Any, ...]) -> str:
-    """``prefix`` joined with pydantic's location, without union-member tags."""
+def _key_path(prefix: str, loc: tuple[Any, ...], unknown_key: bool = False) -> str:
+    """``prefix`` joined with pydantic's location, without union-member tags. The last part
+    of an ``unknown_key`` location is the user's key, kept even if it reads like a tag
+    (``model.int``, a typo of ``model.init``)."""
     path = prefix
-    for part in loc:
+    for i, part in enumerate(loc):
         if isinstance(part, int):
             path += f"[{part}]"
-        elif not _UNION_TAG.match(str(part)):
+        elif (unknown_key and i == len(loc) - 1) or not _UNION_TAG.match(str(part)):
             path += f".{part}" if path else str(part)
     return path or "params.yaml"
 
@@ -280,8 +302,9 @@ def parse_section(prefix: str, model: type[Frozen], raw: Any) -> Any:
         problems: dict[str, list[str]] = {}
         values: dict[str, Any] = {}
         for err in exc.errors():
-            path = _key_path(prefix, tuple(err["loc"]))
-            if err["type"] == "extra_forbidden":
+            unknown = err["type"] == "extra_forbidden"
+            path = _key_path(prefix, tuple(err["loc"]), unknown_key=unknown)
+            if unknown:
                 problems.setdefault(_unknown_key(path, model, tuple(err["loc"])), [])
             elif err["type"] == "missing":
                 problems.setdefault(f"{path}: required key is missing.", [])
@@ -362,19 +385,29 @@ class ParamsFile:
         raw = self._lookup("datasets", name)
         return parse_section(f"datasets.{name}", DATASET_MODELS[name], raw or {})
 
-    def variant(self, key: str) -> VariantConfig:
-        """The validated settings of ``variants.<key>``."""
+    def _variants(self) -> dict[str, Any]:
+        """The ``variants`` mapping; empty or not a mapping is a ConfigError."""
         variants = self._lookup("variants")
-        if not variants:
+        if not isinstance(variants, dict) or not variants:
+            problem = (
+                "variants is empty"
+                if not variants
+                else f"variants = {_format_value(variants)} is not a mapping of variant names "
+                "to settings"
+            )
             raise ConfigError(
-                "params.yaml: variants is empty. Define at least one variant under `variants:` "
+                f"params.yaml: {problem}. Define at least one variant under `variants:`, e.g. "
+                "`linear_toy: {dataset: linear-toy, model: {kind: linear, sizes: [1, 1]}, "
+                "loss: mse, optimizer: {name: sgd, lr: 0.01}, epochs: 50}` "
                 "(see README, 'Variants')."
             )
+        return variants
+
+    def variant(self, key: str) -> VariantConfig:
+        """The validated settings of ``variants.<key>``."""
+        self._variants()
         return parse_section(f"variants.{key}", VariantConfig, self._lookup("variants", key))
 
     def variant_keys(self) -> list[str]:
         """Names of every variant, in params.yaml order."""
-        variants = self._lookup("variants")
-        if not isinstance(variants, dict) or not variants:
-            raise ConfigError("params.yaml: variants must be a non-empty mapping of variants.")
-        return list(variants)
+        return list(self._variants())

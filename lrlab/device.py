@@ -30,7 +30,10 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cuda")
     if name == "auto":
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        log.info("device: auto -> %s", _describe(device))
+        why = (
+            "" if device.type == "cuda" else " (no CUDA GPU available, so training runs on the CPU)"
+        )
+        log.info("device: auto -> %s%s", _describe(device), why)
         return device
     raise ConfigError(f"params.yaml: device = {name!r}: use 'auto', 'cpu' or 'cuda'.")
 

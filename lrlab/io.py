@@ -1,8 +1,9 @@
-"""Atomic file output: every file lrlab writes appears whole or not at all.
+"""Atomic file output (every file lrlab writes appears whole or not at all) and safe loading.
 
 Each writer creates a temporary file in the destination directory, flushes and fsyncs it,
 then renames it over the target with :func:`os.replace`, which is atomic on POSIX. A crash
 or a SIGKILL mid-write leaves at most a hidden ``.tmp`` file, never a truncated output.
+:func:`load_torch` is the one way lrlab reads ``.pt`` files: ``weights_only=True``, always.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,3 +71,46 @@ def save_torch(path: str | os.PathLike[str], obj: Any) -> None:
 
     with atomic_open(path, "wb") as handle:
         torch.save(obj, handle)
+
+
+class UnreadableTorchFile(Exception):
+    """:func:`load_torch` could not (or would not) load a file; the message says why."""
+
+
+def load_torch(path: str | os.PathLike[str]) -> Any:
+    """``torch.load`` ``path`` onto the CPU with ``weights_only=True``: tensors and plain
+    containers only, never code. A missing file raises FileNotFoundError; a damaged file, or
+    one holding other pickled objects, raises :class:`UnreadableTorchFile` with a short reason.
+    """
+    import pickle
+
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except pickle.UnpicklingError as exc:
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        if found:
+            reason = (
+                f"it holds pickled Python objects ({found[1]}) besides tensors and plain data; "
+                "lrlab loads with weights_only=True and refuses them, since unpickling them "
+                "could run code"
+            )
+        else:
+            found = re.search(r"Unsupported operand \d+", str(exc))
+            detail = f"UnpicklingError: {found[0]}" if found else _first_sentence(exc)
+            reason = f"damaged or not written by torch.save ({detail})"
+    except Exception as exc:  # torch raises many types for damaged files
+        if Path(path).is_file() and Path(path).stat().st_size == 0:
+            reason = "the file is empty"
+        else:
+            reason = f"damaged or not written by torch.save ({_first_sentence(exc)})"
+    raise UnreadableTorchFile(reason) from None
+
+
+def _first_sentence(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = text.split(". ")[0].rstrip(".")
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -131,7 +131,28 @@ def parse_checkpoint(obj: Any, source: str, key: str) -> dict[str, Any]:
     state = obj["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise DataError(f"{source}: 'state_dict' is not a dict of tensors. {_rerun(key)}")
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise DataError(
+            f"{source}: {', '.join(bad)} hold nan or infinite values (the training run that "
+            f"wrote it diverged). {_rerun(key)}"
+        )
     return obj
+
+
+def config_changes(saved: Any, now: dict[str, Any], prefix: str = "") -> list[str]:
+    """``model.sizes: [8, 6, 1] in the file, [8, 4, 1] in params.yaml`` for each setting of a
+    stored variant config that differs from the current one (nested keys dotted)."""
+    if not isinstance(saved, dict):
+        return [f"{prefix.rstrip('.') or 'config'}: {saved!r} in the file"]
+    changes = []
+    for name in [*now, *(k for k in saved if k not in now)]:
+        old, new = saved.get(name, "(absent)"), now.get(name, "(absent)")
+        if isinstance(old, dict) and isinstance(new, dict):
+            changes += config_changes(old, new, f"{prefix}{name}.")
+        elif old != new:
+            changes.append(f"{prefix}{name}: {old!r} in the file, {new!r} in params.yaml")
+    return changes
 
 
 def load_weights(

@@ -88,6 +88,25 @@ def check_finite(row: dict[str, Any], name: str, cfg: OptimizerConfig) -> None:
     )
 
 
+def check_finite_weights(
+    weights: dict[str, torch.Tensor | np.ndarray | float],
+    epoch: int,
+    name: str,
+    cfg: OptimizerConfig,
+) -> None:
+    """Stop with a clear TrainingError when the last step left a weight nan or infinite (the
+    loss of that epoch was computed before the step, so :func:`check_finite` cannot see it)."""
+    bad = [k for k, w in weights.items() if not bool(torch.isfinite(torch.as_tensor(w)).all())]
+    if not bad:
+        return
+    raise TrainingError(
+        f"variant '{name}': the weights ({', '.join(bad)}) became nan or infinite in the last "
+        f"step of epoch {epoch} ({cfg.name}, learning rate {cfg.lr:g}); the run diverged. Lower "
+        f"variants.{name}.optimizer.lr (try {cfg.lr / 10:g}) and rerun "
+        f"`dvc repro -s train@{name}`. No model file was written."
+    )
+
+
 def train(
     model: nn.Module,
     loss_name: str,
@@ -139,6 +158,7 @@ def train(
         bar.set_postfix(loss=f"{row['train_loss']:.4g}", refresh=False)
         if on_epoch is not None:
             on_epoch(row)
+    check_finite_weights(dict(model.named_parameters()), epochs, name, optimizer_cfg)
     return history
 
 
@@ -156,12 +176,14 @@ def train_numpy(
             f"variants.{name}.optimizer: the NumPy model runs plain gradient descent; use "
             "`{name: sgd, lr: ...}` without momentum or weight_decay."
         )
-    model = NumpyLogisticRegression(optimizer_cfg.lr, epochs, model_cfg.form).fit(x, y)
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+        model = NumpyLogisticRegression(optimizer_cfg.lr, epochs, model_cfg.form).fit(x, y)
     history = []
     for k, (cost, acc) in enumerate(zip(model.costs, model.accuracies, strict=True), start=1):
         row = epoch_row(k, cost, acc)
         check_finite(row, name, optimizer_cfg)
         history.append(row)
+    check_finite_weights({"w": model.w, "b": model.b}, epochs, name, optimizer_cfg)
     return model, history
 
 

@@ -64,6 +64,8 @@ def resolve_rev(repo: Path, rev: str) -> str | None:
 
 def parse_metrics(data: bytes, where: str, fix: str) -> dict[str, Any]:
     """One metrics file's JSON object; a malformed file is an error naming ``where``."""
+    if not data.strip():
+        raise GateError(f"{where}: the file is empty, not a JSON object of metrics. {fix}")
     try:
         parsed = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:

@@ -21,9 +21,15 @@ import torch
 from lrlab.config import ParamsFile, VariantConfig
 from lrlab.datasets.prepared import load_prepared
 from lrlab.errors import ConfigError, DataError
-from lrlab.io import write_json, write_text
+from lrlab.io import UnreadableTorchFile, load_torch, write_json, write_text
 from lrlab.metrics import evaluate
-from lrlab.models import build_model, check_data_fits, load_weights, parse_checkpoint
+from lrlab.models import (
+    build_model,
+    check_data_fits,
+    config_changes,
+    load_weights,
+    parse_checkpoint,
+)
 from stages._cli import run
 
 log = logging.getLogger("stages.evaluate")
@@ -41,14 +47,13 @@ def read_checkpoint(path: Path, key: str) -> dict[str, Any]:
     """``torch.load`` with ``weights_only=True``: tensors and plain containers, never code."""
     fix = f"Rerun `dvc repro -s train@{key}` to rebuild it."
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        obj = load_torch(path)
     except FileNotFoundError:
         raise DataError(f"{path}: model file not found. {fix}") from None
-    except Exception as exc:  # unpickling refusals, truncated or corrupt files
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except UnreadableTorchFile as exc:
         raise DataError(
-            f"{path}: refused or unreadable as a weights-only model file ({reason}). Model "
-            f"files must hold only tensors and plain data. {fix}"
+            f"{path}: refused or unreadable as a weights-only model file: {exc}. Model files "
+            f"must hold only tensors and plain data. {fix}"
         ) from None
     return parse_checkpoint(obj, str(path), key)
 
@@ -71,9 +76,10 @@ def main(argv: list[str]) -> None:
     model_path = root / "models" / f"{key}.pt"
     checkpoint = read_checkpoint(model_path, key)
     if checkpoint["config"] != variant.model_dump():
+        changes = "; ".join(config_changes(checkpoint["config"], variant.model_dump()))
         raise ConfigError(
             f"{model_path} was trained with other settings than variants.{key} in params.yaml "
-            f"now. Rerun `dvc repro -s train@{key}` (or `dvc repro`) to retrain it."
+            f"now ({changes}). Rerun `dvc repro -s train@{key}` (or `dvc repro`) to retrain it."
         )
     saved = VariantConfig.model_validate(checkpoint["config"])
     model = build_model(saved.model, torch.Generator().manual_seed(0))

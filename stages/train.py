@@ -38,9 +38,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def train_torch(
-    key: str, variant: VariantConfig, runtime: Runtime, data: PreparedData
+    key: str, variant: VariantConfig, runtime: Runtime, data: PreparedData, device: torch.device
 ) -> tuple[dict[str, torch.Tensor], list[dict[str, Any]], dict[str, Any]]:
-    device = resolve_device(runtime.device)
     init_seed, shuffle_seed = derive_seeds(runtime.seed, variant.seed_offset)
     model = build_model(variant.model, torch.Generator().manual_seed(init_seed)).to(device)
     shuffler = torch.Generator(device=device).manual_seed(shuffle_seed)
@@ -81,13 +80,14 @@ def main(argv: list[str]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     params = ParamsFile(args.params or args.root / "params.yaml")
     runtime, variant = params.runtime(), params.variant(args.variant)
+    device = resolve_device(runtime.device)  # `cuda` without a GPU fails here, before any work
     data = load_prepared(str(args.root / "data" / "prepared" / f"{variant.dataset}.pt"))
     check_data_fits(args.variant, variant, data.x_train, data.y_train, data.info)
     configure_threads(runtime.num_threads)
     if variant.model.kind == "numpy_logistic":
         state, history, meta = train_with_numpy(args.variant, variant, data)
     else:
-        state, history, meta = train_torch(args.variant, variant, runtime, data)
+        state, history, meta = train_torch(args.variant, variant, runtime, data, device)
     meta.update(epochs=variant.epochs, seed=runtime.seed)
     checkpoint = make_checkpoint(state, variant.model_dump(), meta)
     save_torch(args.root / "models" / f"{args.variant}.pt", checkpoint)

@@ -1,18 +1,24 @@
 """Tiny generated stand-ins for the real datasets: IDX image files, CSV rows, registry specs,
-and a local HTTP server that serves them. Nothing here reads the real data."""
+a local HTTP server that serves them, and prepared datasets of every shape with a params.yaml
+for the reference/train/evaluate stages. Nothing here reads the real data."""
 
 from __future__ import annotations
 
+import copy
 import gzip
 import hashlib
 import struct
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import yaml
 
 from lrlab.datasets.registry import RemoteDataset, RemoteFile
 
+REPO = Path(__file__).resolve().parents[1]
+BASE_PARAMS: dict[str, Any] = yaml.safe_load((REPO / "params.yaml").read_text())
 IDX_STEMS = (
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
@@ -21,6 +27,10 @@ IDX_STEMS = (
 )
 EXAM_TEXT = "".join(
     f"{30 + 7 * i % 60}.5,{40 + 11 * i % 55}.25,{int(i % 5 < 3)}\n" for i in range(20)
+)
+DIABETES_ROWS = "".join(
+    f"{(i % 7) / 7 - 0.5:.4f},{i / 40:.3f},-0.1,0.2,0,0.3,-0.9,{(i % 3) / 3:.3f},{int(i < 30)}\n"
+    for i in range(40)
 )
 
 
@@ -123,3 +133,73 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+
+# --- prepared datasets for the reference, train and evaluate stages -----------------------
+
+TOYS = ("hours-pass", "study-hours", "linear-toy", "linear-15pt")
+
+# dataset -> (features, classes or 0 for regression, train size, test size, extra info)
+SHAPES = {
+    "hours-pass": (1, 2, 3, 0, {}),
+    "study-hours": (1, 2, 4, 0, {}),
+    "linear-toy": (1, 0, 3, 0, {}),
+    "linear-15pt": (1, 0, 15, 0, {}),
+    "synthetic-regression": (1, 0, 40, 0, {"true_weight": 41.5}),
+    "exam-scores": (2, 2, 40, 0, {"feature_scale": [99.8, 98.9]}),
+    "breast-cancer": (30, 2, 40, 12, {}),
+    "diabetes": (8, 2, 40, 12, {}),
+    "two-clusters": (2, 2, 32, 8, {}),
+    "mnist": (784, 10, 80, 20, {}),
+    "fashion-mnist": (784, 10, 80, 20, {}),
+}
+
+
+def make_dataset(name: str, seed: int = 0) -> Any:
+    """A :class:`~lrlab.datasets.prepared.PreparedData` of ``name``'s shape (random points;
+    the toys' own points from params.yaml)."""
+    import torch
+
+    from lrlab.datasets.prepared import PreparedData
+
+    d, k, n, n_test, extra = SHAPES[name]
+    g = torch.Generator().manual_seed(seed)
+
+    def split(m: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.randn(m, d, generator=g)
+        if k == 0:
+            return x, (3.0 * x[:, 0] + 0.5 + 0.1 * torch.randn(m, generator=g)).float()
+        y = torch.arange(m) % k  # every class present
+        return x + y[:, None].float(), y
+
+    x, y = split(n)
+    if name in TOYS:  # the lessons' own points, listed in params.yaml
+        x = torch.tensor(BASE_PARAMS["datasets"][name]["x"]).reshape(-1, 1)
+        y = torch.tensor(BASE_PARAMS["datasets"][name]["y"])
+        y = y.float() if k == 0 else y.long()
+    x_test, y_test = split(n_test) if n_test else (None, None)
+    task = "regression" if k == 0 else "classification"
+    info = {"name": name, "task": task, "num_classes": k or None, **extra}
+    return PreparedData(x, y, x_test, y_test, info)
+
+
+def write_prepared(root: Path, *names: str) -> Path:
+    """``root/data/prepared/<name>.pt`` for each dataset name; returns ``root``."""
+    from lrlab.io import save_torch
+
+    for name in names:
+        save_torch(root / "data" / "prepared" / f"{name}.pt", make_dataset(name).to_dict())
+    return root
+
+
+def write_params(root: Path, edit=None) -> None:
+    """The repository's params.yaml on the CPU, one thread, one epoch per variant; ``edit``
+    changes the loaded dict in place before it is written."""
+    raw = copy.deepcopy(BASE_PARAMS)
+    raw["device"] = "cpu"
+    raw["num_threads"] = 1
+    for variant in raw["variants"].values():
+        variant["epochs"] = 1
+    if edit:
+        edit(raw)
+    (root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))

@@ -13,7 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from fixtures_data import EXAM_TEXT, idx_bytes, idx_contents, image_split, write_idx_raw
+from fixtures_data import (
+    DIABETES_ROWS,
+    EXAM_TEXT,
+    idx_bytes,
+    idx_contents,
+    image_split,
+    write_idx_raw,
+)
 
 from lrlab.config import (
     BreastCancerConfig,
@@ -31,10 +38,6 @@ from lrlab.errors import ConfigError, DataError
 from stages import prepare as stage
 
 REPO = Path(__file__).resolve().parents[1]
-DIABETES_ROWS = "".join(
-    f"{(i % 7) / 7 - 0.5:.4f},{i / 40:.3f},-0.1,0.2,0,0.3,-0.9,{(i % 3) / 3:.3f},{int(i < 30)}\n"
-    for i in range(40)
-)
 
 
 def write(path: Path, text: str) -> Path:

@@ -40,6 +40,11 @@ def test_every_stage_depends_on_its_own_script_and_the_modules_it_lists_exist():
                 assert (REPO / dep).exists(), f"{name}: dependency {dep} does not exist"
 
 
+def test_stages_that_parse_params_depend_on_the_config_defaults():
+    for name in ("prepare", "reference", "train", "evaluate"):
+        assert "lrlab/config.py" in STAGES[name]["do"]["deps"], name
+
+
 def test_variant_stages_declare_the_variant_params():
     params = ParamsFile(REPO / "params.yaml")
     assert STAGES["train"]["foreach"] == "${variants}"

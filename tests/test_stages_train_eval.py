@@ -4,7 +4,6 @@ the stages refuse unsafe or mismatched inputs without writing anything."""
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 
@@ -13,9 +12,9 @@ import pandas as pd
 import pytest
 import torch
 import yaml
+from fixtures_data import SHAPES, make_dataset, write_params
 
 from lrlab.config import ParamsFile
-from lrlab.datasets.prepared import PreparedData
 from lrlab.errors import ConfigError, DataError, TrainingError
 from lrlab.io import save_torch
 from stages import evaluate as evaluate_stage
@@ -26,55 +25,6 @@ from stages._cli import run
 REPO = Path(__file__).resolve().parents[1]
 BASE = yaml.safe_load((REPO / "params.yaml").read_text())
 VARIANTS = list(BASE["variants"])
-TOYS = ("hours-pass", "study-hours", "linear-toy", "linear-15pt")
-
-# dataset -> (features, classes or 0 for regression, train size, test size, extra info)
-SHAPES = {
-    "hours-pass": (1, 2, 3, 0, {}),
-    "study-hours": (1, 2, 4, 0, {}),
-    "linear-toy": (1, 0, 3, 0, {}),
-    "linear-15pt": (1, 0, 15, 0, {}),
-    "synthetic-regression": (1, 0, 40, 0, {"true_weight": 41.5}),
-    "exam-scores": (2, 2, 40, 0, {"feature_scale": [99.8, 98.9]}),
-    "breast-cancer": (30, 2, 40, 12, {}),
-    "diabetes": (8, 2, 40, 12, {}),
-    "two-clusters": (2, 2, 32, 8, {}),
-    "mnist": (784, 10, 80, 20, {}),
-    "fashion-mnist": (784, 10, 80, 20, {}),
-}
-
-
-def make_dataset(name: str, seed: int = 0) -> PreparedData:
-    d, k, n, n_test, extra = SHAPES[name]
-    g = torch.Generator().manual_seed(seed)
-
-    def split(m: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x = torch.randn(m, d, generator=g)
-        if k == 0:
-            return x, (3.0 * x[:, 0] + 0.5 + 0.1 * torch.randn(m, generator=g)).float()
-        y = torch.arange(m) % k  # every class present
-        return x + y[:, None].float(), y
-
-    x, y = split(n)
-    if name in TOYS:  # the lessons' own points, listed in params.yaml
-        x = torch.tensor(BASE["datasets"][name]["x"]).reshape(-1, 1)
-        y = torch.tensor(BASE["datasets"][name]["y"])
-        y = y.float() if k == 0 else y.long()
-    x_test, y_test = split(n_test) if n_test else (None, None)
-    task = "regression" if k == 0 else "classification"
-    info = {"name": name, "task": task, "num_classes": k or None, **extra}
-    return PreparedData(x, y, x_test, y_test, info)
-
-
-def write_params(root: Path, edit=None) -> None:
-    raw = copy.deepcopy(BASE)
-    raw["device"] = "cpu"
-    raw["num_threads"] = 1
-    for variant in raw["variants"].values():
-        variant["epochs"] = 1
-    if edit:
-        edit(raw)
-    (root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
 
 
 @pytest.fixture(scope="module")

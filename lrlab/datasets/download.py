@@ -8,12 +8,15 @@ registry. A source that fails (unreachable, damaged, different content) is skipp
 source fails, :class:`~lrlab.errors.DataError` reports each one's failure.
 
 The whole dataset is assembled in a hidden temporary folder beside the destination and
-renamed into place at the end, so an error or Ctrl-C never leaves a partial file behind.
+renamed into place at the end, so an error or Ctrl-C never leaves a partial file behind. A
+process killed outright (SIGKILL, power loss) can leave such a folder; the next download of
+the same dataset removes it first.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import gzip
 import hashlib
 import http.client
@@ -60,6 +63,7 @@ def download_dataset(
     dest = Path(dest)
     mirror_dir = _check_mirror(mirror)
     dest.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(dest)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
     try:
         staging.chmod(0o755)  # mkdtemp makes it private; the dataset folder is not
@@ -80,6 +84,15 @@ def download_dataset(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return dest
+
+
+def remove_stale_staging(dest: Path) -> list[Path]:
+    """Delete the hidden ``.<name>.*.tmp`` folders an earlier, killed download of ``dest``
+    left beside it (staging and ``.old`` folders alike); returns what was removed."""
+    stale = [p for p in dest.parent.glob(f".{glob.escape(dest.name)}.*.tmp") if p.is_dir()]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
 
 
 def _check_mirror(mirror: str | os.PathLike[str] | None) -> Path | None:
@@ -184,6 +197,9 @@ def _copy_verified(
         except (gzip.BadGzipFile, zlib.error) as exc:
             raise SourceFailed(f"not valid gzip data ({exc})") from None
     got = digest.hexdigest()
+    if size == 0 and item.size > 0:
+        after = " after decompression" if item.gzipped else ""
+        raise SourceFailed(f"empty file: no data{after} (0 bytes; expected {item.size} bytes)")
     if got != item.sha256 or size != item.size:
         raise SourceFailed(
             f"checksum mismatch for {item.output}: expected sha256 {item.sha256} "

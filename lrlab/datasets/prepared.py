@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from lrlab.errors import DataError
+from lrlab.io import UnreadableTorchFile, load_torch
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,11 @@ class PreparedData:
 def load_prepared(path: str) -> PreparedData:
     """Read ``data/prepared/<name>.pt`` safely (``weights_only=True``)."""
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        obj = load_torch(path)
     except FileNotFoundError:
         raise DataError(f"{path}: not found. Run `dvc repro` to prepare the datasets.") from None
-    except Exception as exc:  # torch raises many types for corrupt or unsafe files
+    except UnreadableTorchFile as exc:
         raise DataError(
-            f"{path}: cannot be read as a prepared dataset ({type(exc).__name__}: {exc}). "
-            "Delete it and rerun `dvc repro`."
+            f"{path}: cannot be read as a prepared dataset: {exc}. Delete it and rerun `dvc repro`."
         ) from None
     return PreparedData.from_dict(obj, source=path)

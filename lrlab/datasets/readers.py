@@ -79,9 +79,11 @@ def _idx_error(paths: tuple[Path, Path], exc: Exception, root: Path) -> str:
             culprit, error = path, file_exc
             break
     detail = str(error) or "wrong magic number, dimensions or length in the IDX header"
+    problem = f"not a valid IDX file for torchvision ({type(error).__name__}: {detail})"
+    if culprit.is_file() and culprit.stat().st_size == 0:
+        problem = "the file is empty (0 bytes), not a valid IDX file"
     return (
-        f"{culprit}: not a valid IDX file for torchvision ({type(error).__name__}: {detail}). "
-        f"The file is damaged or is not MNIST-format data. {_refetch(root)}"
+        f"{culprit}: {problem}. The file is damaged or is not MNIST-format data. {_refetch(root)}"
     )
 
 
@@ -175,7 +177,9 @@ def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
             raise DataError(
                 f"{path}: not a valid CSV file ({exc}). {_refetch(path.parent)}"
             ) from None
-        line, saw = int(found[2]), int(found[3])
+        first, line, saw = int(found[1]), int(found[2]), int(found[3])
+        if first != len(columns):  # pandas takes the width from line 1: that line is wrong
+            _line_error(path, 0, f"{first} fields, expected {len(columns)}", columns)
         _line_error(path, line - 1, f"{saw} fields, expected {len(columns)}", columns)
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a text file. {_refetch(path.parent)}") from None

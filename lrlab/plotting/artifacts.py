@@ -16,6 +16,7 @@ import pandas as pd
 from lrlab.config import VariantConfig
 from lrlab.datasets.prepared import PreparedData, load_prepared
 from lrlab.errors import LrlabError
+from lrlab.io import UnreadableTorchFile, load_torch
 from lrlab.plotting.model_params import Layer, linear_layers, single_linear
 
 
@@ -77,14 +78,12 @@ class Artifacts:
         return read_metrics(self.root, key)
 
     def _checkpoint(self, key: str) -> dict[str, Any]:
-        import torch
-
         path = self._path(f"models/{key}.pt", f"train@{key}")
         try:
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch raises many types for corrupt or unsafe files
+            obj = load_torch(path)
+        except (OSError, UnreadableTorchFile) as exc:
             raise LrlabError(
-                f"models/{key}.pt: cannot be read ({type(exc).__name__}). Rerun `train@{key}`."
+                f"models/{key}.pt: cannot be read: {exc}. Rerun `train@{key}`."
             ) from None
         if not isinstance(obj, dict) or "state_dict" not in obj:
             raise LrlabError(f"models/{key}.pt: no 'state_dict'. Rerun `train@{key}`.")

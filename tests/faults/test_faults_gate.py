@@ -1,0 +1,124 @@
+"""Metric-gate faults: a metrics file that is missing, unreadable or malformed fails the gate
+(exit 1) with the file named and the stage that rewrites it. The gate writes nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from faultkit import REPO, call_stage, run_module
+
+from stages import check_metrics
+
+METRICS = {"train": {"loss": 0.25, "accuracy": 0.9}, "test": {"accuracy": 0.88}}
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+
+
+def git(repo: Path, *args: str) -> None:
+    ident = ["-c", "user.name=gate", "-c", "user.email=gate@example.com", "-c", "commit.gpgsign=0"]
+    subprocess.run(["git", "-C", str(repo), *ident, *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    """A git repository whose HEAD holds the project's rules and metrics of two variants."""
+    shutil.copy(REPO / "metrics_rules.yaml", tmp_path)
+    (tmp_path / "metrics").mkdir()
+    for variant in ("mnist_mlp", "two_clusters"):
+        (tmp_path / "metrics" / f"{variant}.json").write_text(json.dumps(METRICS))
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "baseline")
+    return tmp_path
+
+
+def replace_with(make):
+    def damage(path: Path) -> None:
+        path.unlink()
+        make(path)
+
+    return damage
+
+
+# case -> (damage metrics/two_clusters.json, what the message says after the file name)
+DAMAGED = {
+    "missing": (
+        Path.unlink,
+        " is in the baseline at HEAD but not in the workspace (rerun `dvc repro "
+        "evaluate@two_clusters`",
+    ),
+    "a-folder": (
+        replace_with(Path.mkdir),
+        ": cannot be read (Is a directory). Rewrite it with `dvc repro evaluate@two_clusters`.",
+    ),
+    "dangling-symlink": (
+        replace_with(lambda path: path.symlink_to(path.parent / "gone.json")),
+        ": cannot be read (No such file or directory). Rewrite it with "
+        "`dvc repro evaluate@two_clusters`.",
+    ),
+    "not-utf8": (
+        lambda path: path.write_bytes(b'{"train": {"loss": 0.2\xff}}'),
+        " (workspace): not UTF-8 text (invalid start byte). Rewrite it with "
+        "`dvc repro evaluate@two_clusters`.",
+    ),
+    "empty": (
+        lambda path: path.write_text(""),
+        " (workspace): the file is empty, not a JSON object of metrics. Rewrite it with",
+    ),
+    "truncated-json": (
+        lambda path: path.write_text(json.dumps(METRICS)[:20]),
+        " (workspace): not valid JSON (",
+    ),
+    "not-an-object": (
+        lambda path: path.write_text("[0.25, 0.9]"),
+        " (workspace): expected a JSON object of metrics, not a list.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(DAMAGED))
+def test_a_missing_or_unreadable_metrics_file_fails_the_gate_naming_it(repo, capsys, case):
+    damage, says = DAMAGED[case]
+    damage(repo / "metrics" / "two_clusters.json")
+    result = call_stage(capsys, check_metrics.main, "--repo", repo)
+    assert f"metrics/two_clusters.json{says}" in result.error
+    assert result.error.startswith("error (check_metrics): ")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_a_metrics_file_without_read_permission_fails_the_gate(repo, capsys):
+    (repo / "metrics" / "two_clusters.json").chmod(0)
+    message = call_stage(capsys, check_metrics.main, "--repo", repo).error
+    assert "metrics/two_clusters.json: cannot be read (Permission denied)" in message
+
+
+def test_a_missing_metrics_folder_names_every_file(repo, capsys):
+    shutil.rmtree(repo / "metrics")
+    message = call_stage(capsys, check_metrics.main, "--repo", repo).error
+    assert "2 metric check(s) failed" in message
+    for variant in ("mnist_mlp", "two_clusters"):
+        assert f"metrics/{variant}.json is in the baseline at HEAD but not in the" in message
+
+
+def test_a_malformed_baseline_is_named_with_its_revision(repo, capsys):
+    (repo / "metrics" / "mnist_mlp.json").write_text("{")
+    git(repo, "commit", "-q", "-am", "broken")
+    (repo / "metrics" / "mnist_mlp.json").write_text(json.dumps(METRICS))
+    message = call_stage(capsys, check_metrics.main, "--repo", repo).error
+    assert "metrics/mnist_mlp.json at HEAD: not valid JSON" in message
+    assert "Compare with another revision (--rev), or commit a fixed metrics/mnist_mlp.json" in (
+        message
+    )
+
+
+def test_the_gate_as_a_subprocess_exits_1_naming_the_file(repo):
+    (repo / "metrics" / "mnist_mlp.json").write_text("{oops")
+    result = run_module("check_metrics", "--repo", repo)
+    assert "metrics/mnist_mlp.json (workspace): not valid JSON" in result.error
+    (repo / "metrics" / "mnist_mlp.json").write_text(json.dumps(METRICS))
+    assert run_module("check_metrics", "--repo", repo).code == 0

@@ -1,0 +1,213 @@
+"""Model-file faults at the stages that load ``.pt`` files. evaluate refuses a model file that
+is not an lrlab checkpoint, was written for another architecture, holds non-finite weights or
+carries a pickle payload, naming the file and the stage that rebuilds it, and leaves the
+previous metrics as they were. Every ``torch.load`` is ``weights_only=True``."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from faultkit import REPO, call_stage
+from fixtures_data import write_params, write_prepared
+
+from lrlab.config import ModelConfig, ParamsFile
+from lrlab.models import build_model, make_checkpoint
+from stages import evaluate as evaluate_stage
+from stages import plots as plots_stage
+from stages import reference as reference_stage
+from stages import train as train_stage
+
+KEY, DATASET = "diabetes_deep", "diabetes"  # an MLP: 8-6-4-1
+FIX = f"Rerun `dvc repro -s train@{KEY}`"
+
+
+class Payload:
+    """Unpickling this runs code: it creates ``marker``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+@pytest.fixture(scope="module")
+def good_repo(tmp_path_factory) -> Path:
+    """params, prepared data, reference, model and metrics of KEY and linear_toy."""
+    root = tmp_path_factory.mktemp("good")
+    write_params(root)
+    write_prepared(root, DATASET, "linear-toy")
+    for key in (KEY, "linear_toy"):
+        for stage in (reference_stage, train_stage, evaluate_stage):
+            stage.main([key, "--root", str(root)])
+    return root
+
+
+@pytest.fixture
+def repo(good_repo, tmp_path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(good_repo, root)
+    return root
+
+
+def variant_config(path: Path) -> dict:
+    """variants.KEY of the params.yaml of the repository holding ``path`` (models/KEY.pt)."""
+    return ParamsFile(path.parents[1] / "params.yaml").variant(KEY).model_dump()
+
+
+def other_mlp():
+    cfg = ModelConfig(kind="mlp", sizes=[8, 3, 1], activation="sigmoid", output="sigmoid")
+    return build_model(cfg, torch.Generator().manual_seed(0))
+
+
+def checkpoint(path: Path, state=None, config=None, meta=None) -> dict:
+    """A well-formed checkpoint for KEY, with any part replaced."""
+    variant = ParamsFile(path.parents[1] / "params.yaml").variant(KEY)
+    model = build_model(variant.model, torch.Generator().manual_seed(0))
+    state = model.state_dict() if state is None else state
+    meta = meta or {"device": "cpu", "train_seconds": 0.1, "epochs": 1, "seed": 2017}
+    return make_checkpoint(state, config or variant.model_dump(), meta)
+
+
+def save(make):
+    """A writer that ``torch.save``s ``make(path, tmp)`` at ``path``."""
+    return lambda path, tmp: torch.save(make(path, tmp), path)
+
+
+def other_config(path: Path) -> dict:
+    config = variant_config(path)
+    return {**config, "model": {**config["model"], "sizes": [8, 3, 1]}}
+
+
+def nan_state(path: Path) -> dict:
+    state = checkpoint(path)["state_dict"]
+    return {k: torch.full_like(v, float("nan")) for k, v in state.items()}
+
+
+# case -> (write the model file at path, what the message says)
+BAD_MODELS = {
+    "text-file": (
+        lambda path, tmp: path.write_text("not a model\n"),
+        "refused or unreadable as a weights-only model file: damaged or not written by "
+        "torch.save (UnpicklingError: Unsupported operand",
+    ),
+    "empty-file": (
+        lambda path, tmp: path.write_bytes(b""),
+        "refused or unreadable as a weights-only model file: the file is empty",
+    ),
+    "truncated": (
+        lambda path, tmp: path.write_bytes(path.read_bytes()[:700]),
+        "damaged or not written by torch.save (RuntimeError: PytorchStreamReader failed",
+    ),
+    "a-tensor": (
+        save(lambda path, tmp: torch.zeros(3)),
+        "not an lrlab model file (expected a dict with keys ['config', 'meta', "
+        "'state_dict'], found Tensor)",
+    ),
+    "a-bare-state-dict": (
+        save(lambda path, tmp: other_mlp().state_dict()),
+        "not an lrlab model file (expected a dict with keys ['config', 'meta', "
+        "'state_dict'], found ['layers.0.bias', 'layers.0.weight'",
+    ),
+    "state-dict-of-lists": (
+        save(lambda path, tmp: {**checkpoint(path), "state_dict": {"w": [1.0, 2.0]}}),
+        "'state_dict' is not a dict of tensors",
+    ),
+    "a-whole-module": (
+        save(lambda path, tmp: other_mlp()),
+        "it holds pickled Python objects (lrlab.models.MLP) besides tensors and plain data; "
+        "lrlab loads with weights_only=True and refuses them",
+    ),
+    "another-architecture-config": (
+        save(lambda path, tmp: checkpoint(path, other_mlp().state_dict(), other_config(path))),
+        f"was trained with other settings than variants.{KEY} in params.yaml now "
+        "(model.sizes: [8, 3, 1] in the file, [8, 6, 4, 1] in params.yaml)",
+    ),
+    "another-architecture-weights": (
+        save(lambda path, tmp: checkpoint(path, other_mlp().state_dict())),
+        "do not fit the model variants.diabetes_deep.model describes",
+    ),
+    "non-finite-weights": (
+        save(lambda path, tmp: checkpoint(path, nan_state(path))),
+        "layers.0.weight, layers.0.bias, layers.1.weight, layers.1.bias, layers.2.weight, "
+        "layers.2.bias hold nan or infinite values",
+    ),
+    "pickle-payload": (
+        save(lambda path, tmp: checkpoint(path, meta=Payload(tmp / "payload-ran"))),
+        "it holds pickled Python objects (getattr) besides tensors and plain data",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_MODELS))
+def test_a_bad_model_file_is_refused_by_evaluate(repo, tmp_path, capsys, case):
+    write, says = BAD_MODELS[case]
+    model = repo / "models" / f"{KEY}.pt"
+    write(model, tmp_path)
+    outputs = [repo / "metrics" / f"{KEY}.json", repo / "plots" / KEY / "predictions.csv"]
+    before = [p.read_bytes() for p in outputs]
+
+    message = call_stage(capsys, evaluate_stage.main, KEY, "--root", repo).error
+
+    assert message.startswith(f"error (evaluate): {model}")
+    assert says in message and FIX in message
+    assert [p.read_bytes() for p in outputs] == before, "evaluate overwrote the good outputs"
+    assert not (tmp_path / "payload-ran").exists()
+
+
+@pytest.mark.parametrize("stage", [reference_stage, train_stage])
+def test_a_pickle_payload_in_prepared_data_is_refused(repo, tmp_path, capsys, stage):
+    marker = tmp_path / "payload-ran"
+    data = repo / "data" / "prepared" / f"{DATASET}.pt"
+    torch.save({"x_train": Payload(marker)}, data)
+    message = call_stage(capsys, stage.main, KEY, "--root", repo).error
+    assert message.startswith(f"error ({stage.__name__.rsplit('.', 1)[-1]}): {data}: cannot be")
+    assert "it holds pickled Python objects" in message and "rerun `dvc repro`" in message
+    assert not marker.exists()
+
+
+def test_a_pickle_payload_in_a_model_file_is_refused_by_plots(repo, tmp_path, capsys):
+    marker = tmp_path / "payload-ran"
+    torch.save(
+        {"state_dict": {}, "config": {}, "meta": Payload(marker)}, repo / "models" / "linear_toy.pt"
+    )
+    message = call_stage(capsys, plots_stage.main, "--root", repo, "--only", "linear_toy").error
+    assert "models/linear_toy.pt: cannot be read: it holds pickled Python objects" in message
+    assert "Rerun `train@linear_toy`" in message
+    assert not marker.exists()
+
+
+def _torch_load_calls(path: Path) -> list[ast.Call]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "load"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "torch"
+    ]
+
+
+def test_every_torch_load_is_weights_only():
+    """lrlab, stages and benchmarks load .pt files only with ``weights_only=True``."""
+    sources = [p for d in ("lrlab", "stages", "benchmarks") for p in (REPO / d).rglob("*.py")]
+    calls = {p: _torch_load_calls(p) for p in sources}
+    assert any(calls.values()), "found no torch.load at all: the scan is broken"
+    for path, found in calls.items():
+        for call in found:
+            flags = [k for k in call.keywords if k.arg == "weights_only"]
+            where = f"{path.relative_to(REPO)}:{call.lineno}"
+            assert flags, f"{where}: torch.load without weights_only=True"
+            value = flags[0].value
+            assert isinstance(value, ast.Constant) and value.value is True, where
+
+
+def test_the_good_fixture_repository_evaluates(repo, capsys):
+    """Guard: the files the cases above damage are fine to start with."""
+    assert call_stage(capsys, evaluate_stage.main, KEY, "--root", repo).code == 0

@@ -1,0 +1,132 @@
+"""A train stage killed with SIGKILL mid-training under ``dvc repro``: no model (nor a visible
+temporary file) is left, the next ``dvc repro`` reruns the stage, and its result equals an
+uninterrupted run's. Runs in two temporary git + DVC repositories holding the pipeline's own
+prepare and train stages, reduced to one tiny variant made slow with many epochs."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+from faultkit import REPO, visible_files
+
+KEY, DATASET = "linear_toy", "linear-toy"
+EPOCHS = 20_000  # about 2 s of training: long enough to kill it in the middle
+PROGRESS = re.compile(rf"{KEY}:\s+\d+%\|[^|]*\|\s*[1-9]\d*/{EPOCHS}")  # tqdm, past epoch 0
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+
+
+def make_repo(root: Path, env: dict[str, str]) -> Path:
+    """A git + DVC repository with lrlab/, stages/, params.yaml and dvc.yaml's prepare and
+    train stages for one variant."""
+    root.mkdir()
+    for folder in ("lrlab", "stages"):
+        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params.update(device="cpu", num_threads=1)
+    params["variants"] = {KEY: {**params["variants"][KEY], "epochs": EPOCHS}}
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    prepare, train = stages["prepare"], stages["train"]
+    prepare["foreach"] = {DATASET: prepare["foreach"][DATASET]}
+    (root / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"prepare": prepare, "train": train}}))
+    for cmd in (["git", "init", "-q"], ["dvc", "init", "-q"]):
+        subprocess.run(cmd, cwd=root, env=env, check=True, capture_output=True)
+    return root
+
+
+def repro(root: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """``dvc repro train@KEY`` in its own process group, output to ``log``."""
+    with open(log, "wb") as out:
+        return subprocess.Popen(
+            ["dvc", "repro", f"train@{KEY}"],
+            cwd=root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stage_pids(session: int) -> list[int]:
+    """Processes of ``session`` still running ``stages.train`` (for a check after the kill)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if os.getsid(int(proc.name)) != session:
+                continue
+            if b"stages.train" in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except (OSError, ProcessLookupError):
+            continue
+    return found
+
+
+def result(root: Path) -> tuple[dict, dict, dict, str]:
+    checkpoint = torch.load(root / "models" / f"{KEY}.pt", weights_only=True)
+    meta = {k: v for k, v in checkpoint["meta"].items() if k != "train_seconds"}
+    history = (root / "plots" / KEY / "history.csv").read_text()
+    return checkpoint["state_dict"], checkpoint["config"], meta, history
+
+
+def test_sigkill_mid_training_then_dvc_repro_equals_an_uninterrupted_run(tmp_path):
+    bindir = str(Path(sys.executable).parent)  # `dvc` and the stages' `python`
+    env = {
+        **os.environ,
+        "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "DVC_NO_ANALYTICS": "1",
+        "DVC_SITE_CACHE_DIR": str(tmp_path / "dvc-site-cache"),
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+    }
+    env.pop("PYTHONPATH", None)
+    killed, clean = make_repo(tmp_path / "killed", env), make_repo(tmp_path / "clean", env)
+    uninterrupted = repro(clean, env, tmp_path / "clean.log")  # alongside, to save time
+    run = repro(killed, env, tmp_path / "killed.log")
+    try:
+        deadline = time.monotonic() + 120
+        while not PROGRESS.search((tmp_path / "killed.log").read_text(errors="replace")):
+            assert run.poll() is None, (tmp_path / "killed.log").read_text()
+            assert time.monotonic() < deadline, "training never started"
+            time.sleep(0.02)
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)  # dvc and the stage it runs
+        run.wait()
+    log = (tmp_path / "killed.log").read_text(errors="replace")
+    assert f"train@{KEY}: {EPOCHS} epochs in" not in log, "killed too late: training had ended"
+    deadline = time.monotonic() + 10
+    while stage_pids(run.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stage_pids(run.pid) == []
+
+    assert not (killed / "models" / f"{KEY}.pt").exists()
+    assert visible_files(killed / "models") == [] and visible_files(killed / "plots") == []
+
+    rerun = subprocess.run(
+        ["dvc", "repro", f"train@{KEY}"], cwd=killed, env=env, capture_output=True, text=True
+    )
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert f"Stage 'prepare@{DATASET}' didn't change, skipping" in rerun.stdout
+    assert f"Running stage 'train@{KEY}'" in rerun.stdout
+    assert uninterrupted.wait(timeout=120) == 0, (tmp_path / "clean.log").read_text()
+
+    state, config, meta, history = result(killed)
+    clean_state, clean_config, clean_meta, clean_history = result(clean)
+    assert state.keys() == clean_state.keys()
+    assert all(torch.equal(state[k], clean_state[k]) for k in state)
+    assert (config, meta, history) == (clean_config, clean_meta, clean_history)
+    assert len(pd.read_csv(killed / "plots" / KEY / "history.csv")) == EPOCHS
+    status = subprocess.run(["dvc", "status"], cwd=killed, env=env, capture_output=True, text=True)
+    assert "up to date" in status.stdout, status.stdout
