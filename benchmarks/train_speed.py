@@ -71,16 +71,20 @@ def run_lesson(variant: VariantConfig, mean: float, std: float, epochs: int, see
     model = build_model(variant.model, torch.Generator().manual_seed(seed)).to(device)
     criterion = nn.CrossEntropyLoss()
     optimizer = make_optimizer(model.parameters(), variant.optimizer)
+    track_accuracy = variant.dataset == "fashion-mnist"
     sync(device)
     start = time.perf_counter()
     for _ in range(epochs):
         model.train()
-        running_loss = 0.0
+        running_loss, running_acc = 0.0, 0.0
         for images, labels in train_loader:
             images, labels = images.view(images.size(0), -1).to(device), labels.to(device)
             out = model(images)
             loss = criterion(out, labels)
             running_loss += loss.item()
+            if track_accuracy:  # lesson 003's loop also keeps a running accuracy per step
+                _, pred = torch.max(out, 1)
+                running_acc += (pred == labels).float().mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
