@@ -1,0 +1,119 @@
+"""`dvc exp run -S` reruns only the changed variant, and seed sweeps summarise into mean ± std."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lrlab.seeds import Run, metric_value, runs_of, seed_runs, summarize
+from stages import seed_stats
+
+REPO = Path(__file__).resolve().parents[1]
+TARGETS = ["evaluate@linear_toy", "evaluate@study_hours"]
+
+
+def exp_entry(name: str, seed: int, offset: int, lr: float, accuracy: float) -> dict:
+    params = {"seed": seed, "variants": {"v": {"optimizer": {"lr": lr}, "seed_offset": offset}}}
+    metrics = {"metrics/v.json": {"data": {"test": {"accuracy": accuracy}}}}
+    return {
+        "rev": name,
+        "name": name,
+        "data": {"params": {"params.yaml": {"data": params}}, "metrics": metrics},
+    }
+
+
+def fake_exp_show() -> list[dict]:
+    workspace = exp_entry("workspace", 2017, 0, 0.1, 0.90)
+    baseline = exp_entry("abc1234", 2017, 0, 0.1, 0.90)
+    baseline["experiments"] = [
+        {"revs": [exp_entry("s1", 2017, 1, 0.1, 0.92)]},
+        {"revs": [exp_entry("s2", 2017, 2, 0.1, 0.94)]},
+        {"revs": [exp_entry("other-lr", 2017, 3, 0.5, 0.10)]},
+        {"revs": [{"rev": "failed", "data": {}}]},
+    ]
+    return [workspace, baseline]
+
+
+def test_seed_runs_keep_one_run_per_seed_of_the_same_configuration():
+    runs = runs_of(fake_exp_show())
+    assert [r.name for r in runs] == ["workspace", "abc1234", "s1", "s2", "other-lr"]
+    chosen = seed_runs(runs, "v", runs[0])
+    assert [r.name for r in chosen] == ["workspace", "s1", "s2"]
+    values = [metric_value(r.metrics["metrics/v.json"], "test.accuracy") for r in chosen]
+    mean, std = summarize(values)
+    assert mean == pytest.approx(0.92) and std == pytest.approx(0.02)
+
+
+def test_metric_value_and_single_value_summary():
+    assert metric_value({"a": {"b": 1}}, "a.b") == 1.0
+    assert metric_value({"a": {"b": True}}, "a.b") is None
+    assert metric_value({"a": {}}, "a.b") is None
+    assert summarize([3.0]) == (3.0, 0.0)
+    assert isinstance(Run("x", {}, {}), Run)
+
+
+def test_seed_stats_cli_prints_mean_and_std(tmp_path, capsys):
+    saved = tmp_path / "exp.json"
+    saved.write_text(json.dumps(fake_exp_show()))
+    seed_stats.main(["v", "--json", str(saved), "--metric", "test.accuracy"])
+    out = capsys.readouterr().out
+    assert "| s2 | 2019 | 0.94 |" in out
+    assert "test.accuracy: 0.92 ± 0.02  (n = 3)" in out
+
+
+def dvc(repo: Path, *args: str) -> str:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    env.update(OMP_NUM_THREADS="1")
+    done = subprocess.run(
+        [sys.executable, "-m", "dvc", *args], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A copy of this project in a fresh git+DVC repo with two tiny variants reproduced."""
+    repo = tmp_path_factory.mktemp("project")
+    for name in ("dvc.yaml", "params.yaml", "lessons.yaml", ".gitignore", ".dvcignore"):
+        shutil.copy(REPO / name, repo / name)
+    for folder in ("lrlab", "stages"):
+        shutil.copytree(REPO / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    dvc(repo, "init", "-q")
+    dvc(repo, "repro", *TARGETS)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "baseline"], cwd=repo, check=True)
+    return repo
+
+
+def test_exp_run_reruns_only_the_changed_variant(project):
+    before = json.loads((project / "metrics" / "linear_toy.json").read_text())
+    log = dvc(
+        project, "exp", "run", "--temp", "-S", "variants.linear_toy.optimizer.lr=0.02", *TARGETS
+    )
+    assert "Running stage 'train@linear_toy'" in log
+    assert "Running stage 'evaluate@linear_toy'" in log
+    for untouched in ("train@study_hours", "evaluate@study_hours", "prepare@", "reference@"):
+        assert f"Running stage '{untouched}" not in log
+    runs = runs_of(json.loads(dvc(project, "exp", "show", "--json")))
+    changed = [r for r in runs if r.params["variants"]["linear_toy"]["optimizer"]["lr"] == 0.02]
+    assert changed, "the experiment is not listed by dvc exp show"
+    after = changed[0].metrics["metrics/linear_toy.json"]
+    assert after["train"]["mse"] != before["train"]["mse"]
+    assert after["query"]["x=4.0"] != before["query"]["x=4.0"]
+
+
+def test_seed_sweep_summarises_over_experiments(project, capsys):
+    dvc(project, "exp", "run", "--temp", "-S", "variants.study_hours.seed_offset=1", *TARGETS)
+    seed_stats.main(["study_hours", "--repo", str(project), "--metric", "train.loss"])
+    out = capsys.readouterr().out
+    assert "study_hours over 2 seeds" in out
+    assert "| 2018 |" in out
