@@ -36,16 +36,21 @@ def _run(entry: dict[str, Any], fallback: str) -> Run | None:
     return Run(entry.get("name") or fallback, params, metrics)
 
 
+def _short(rev: Any) -> str:
+    text = str(rev or "?")
+    return text[:7] if len(text) == 40 else text
+
+
 def runs_of(exp_show: list[dict[str, Any]]) -> list[Run]:
     """Every run in ``dvc exp show --json`` output that has params (failed ones have none)."""
     runs: list[Run] = []
     for top in exp_show:
-        found = _run(top, str(top.get("rev", "?"))[:7])
+        found = _run(top, _short(top.get("rev")))
         if found is not None:
             runs.append(found)
         for experiment in top.get("experiments") or []:
             for rev in experiment.get("revs") or []:
-                found = _run(rev, str(rev.get("rev", "?"))[:7])
+                found = _run(rev, _short(rev.get("rev")))
                 if found is not None:
                     runs.append(found)
     return runs

@@ -130,7 +130,7 @@ def test_project_rules_file_loads_and_classifies_metrics() -> None:
         tol, _ = ruleset.resolve(variant, key)
         return tol.direction, tol.abs_tol
 
-    assert rule("mnist_mlp", "test.accuracy") == ("higher", 0.005)
+    assert rule("mnist_mlp", "test.accuracy") == ("higher", 0.008)
     assert rule("diabetes_deep", "test.accuracy") == ("higher", 0.02)
     assert rule("hours_pass", "train.accuracy")[1] > 0.33
     assert rule("breast_cancer_torch", "test.loss")[0] == "lower"
