@@ -17,6 +17,7 @@ from lrlab.config import VariantConfig
 from lrlab.datasets.prepared import PreparedData, load_prepared
 from lrlab.errors import LrlabError
 from lrlab.io import UnreadableTorchFile, load_torch
+from lrlab.models import parse_checkpoint
 from lrlab.plotting.model_params import Layer, linear_layers, single_linear
 
 
@@ -85,9 +86,7 @@ class Artifacts:
             raise LrlabError(
                 f"models/{key}.pt: cannot be read: {exc}. Rerun `train@{key}`."
             ) from None
-        if not isinstance(obj, dict) or "state_dict" not in obj:
-            raise LrlabError(f"models/{key}.pt: no 'state_dict'. Rerun `train@{key}`.")
-        return obj
+        return parse_checkpoint(obj, f"models/{key}.pt", key)
 
     def _data(self, dataset: str) -> PreparedData:
         return load_prepared(str(self._path(f"data/prepared/{dataset}.pt", f"prepare@{dataset}")))
