@@ -1,10 +1,12 @@
 """Exact references: least squares, the logistic and softmax optima (checked against
-scikit-learn), exact separability detection, and the baselines for non-convex MLPs."""
+scikit-learn, also for float32 data), the blockwise float32 objectives and whitening, exact
+separability detection, and the baselines for non-convex MLPs."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.special import log_softmax
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
@@ -60,9 +62,11 @@ def test_regression_reference_reports_test_mse():
 
 
 @pytest.mark.parametrize("loss", ["bce", "bce_clamped", "bce_logits", "bce_sum"])
-def test_logistic_optimum_agrees_with_scikit_learn(loss):
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])  # prepared data is float32
+def test_logistic_optimum_agrees_with_scikit_learn(loss, dtype):
     x, y = exam_like()
-    ref = compute_reference(LOGISTIC, loss, x, y)
+    x = x.astype(dtype).astype(np.float64)  # the values scikit-learn sees
+    ref = compute_reference(LOGISTIC, loss, x.astype(dtype), y)
     sk = LogisticRegression(C=np.inf, tol=1e-12, max_iter=100_000).fit(x, y)
     np.testing.assert_allclose(ref["weight"], sk.coef_[0], rtol=1e-5)
     assert ref["bias"] == pytest.approx(sk.intercept_[0], rel=1e-5)
@@ -85,19 +89,88 @@ def test_softmax_optimum_agrees_with_scikit_learn():
 
 @pytest.mark.parametrize(
     "make, k",
-    [(lambda a, y: logistic_objective(a, y), 1), (lambda a, y: softmax_objective(a, y, 3), 3)],
+    [
+        (lambda a, y, **kw: logistic_objective(a, y, **kw), 1),
+        (lambda a, y, **kw: softmax_objective(a, y, 3, **kw), 3),
+    ],
 )
-def test_analytic_gradients_match_finite_differences(make, k):
+@pytest.mark.parametrize(
+    "x_dtype, dtype, eps, atol",
+    [
+        (np.float64, None, 1e-6, 1e-9),
+        (np.float32, np.float64, 1e-6, 1e-9),  # float32 data, float64 matmuls by blocks
+        (np.float32, None, 1e-3, 1e-4),  # float32 matmuls: rounding noise in the differences
+    ],
+)
+def test_analytic_gradients_match_finite_differences(make, k, x_dtype, dtype, eps, atol):
     x, y = three_classes(2, 30)
     y = y if k == 3 else (y == 0).astype(np.int64)
-    fun = make(x, y)
+    fun = make(x.astype(x_dtype), y, dtype=dtype, block=7)  # several blocks, a ragged last one
     theta = np.random.default_rng(0).normal(size=(x.shape[1] + 1) * k)
     _, grad = fun(theta)
-    eps = 1e-6
     numeric = [
         (fun(theta + eps * e)[0] - fun(theta - eps * e)[0]) / (2 * eps) for e in np.eye(len(theta))
     ]
-    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=atol)
+
+
+def direct_softmax(x: np.ndarray, y: np.ndarray, theta: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy and gradient in float64, all rows at once (the textbook formulas)."""
+    n, d = x.shape
+    w, b = theta[: d * 3].reshape(d, 3), theta[d * 3 :]
+    log_p = log_softmax(x @ w + b, axis=1)
+    r = np.exp(log_p) - np.eye(3)[y]
+    return -log_p[np.arange(n), y].mean(), np.concatenate([(x.T @ r).ravel(), r.sum(0)]) / n
+
+
+def test_float32_softmax_objective_agrees_with_float64():
+    rng = np.random.default_rng(5)
+    x = rng.random((1000, 20), dtype=np.float32)
+    y = rng.integers(0, 3, 1000)
+    theta = rng.normal(size=21 * 3)
+    loss, grad = direct_softmax(x.astype(np.float64), y, theta)
+    for dtype in (None, np.float64):
+        fun = softmax_objective(x, y, 3, dtype=dtype, block=64)
+        loss_b, grad_b = fun(theta)
+        assert grad_b.dtype == np.float64 and loss_b == pytest.approx(loss, rel=1e-6)
+        np.testing.assert_allclose(grad_b, grad, atol=1e-6 if dtype is None else 1e-12)
+
+
+def test_blockwise_whitening_matches_the_direct_computation():
+    rng = np.random.default_rng(3)
+    x = rng.random((200, 6)) * np.array([1.0, 10.0, 0.1, 1.0, 1.0, 1.0]) + 3.0
+    x[:, 4] = x[:, 0] - 2 * x[:, 1]  # collinear: one direction of zero variance
+    x[:, 5] = 0.5  # constant
+    for x_in in (x, x.astype(np.float32)):
+        x64 = x_in.astype(np.float64)
+        mean = x64.mean(axis=0)
+        evals, evecs = np.linalg.eigh((x64 - mean).T @ (x64 - mean) / len(x))
+        t = evecs[:, 2:] / np.sqrt(evals[2:])  # the 4 directions of non-zero variance
+        xw, mean_b, t_b = whiten(x_in, block=7)  # several blocks, a ragged last one
+        assert xw.shape == (200, 4) and xw.dtype == x_in.dtype and t_b.dtype == np.float64
+        np.testing.assert_allclose(mean_b, mean, rtol=1e-12)
+        # t is unique up to a rotation of the whitened space: t t^T (the covariance's
+        # pseudo-inverse) is not
+        np.testing.assert_allclose(
+            t_b @ t_b.T, t @ t.T, rtol=1e-7, atol=1e-7 * np.abs(t @ t.T).max()
+        )
+        direct = (x64 - mean_b) @ t_b
+        tol = 1e-12 if x_in.dtype == np.float64 else 1e-5
+        np.testing.assert_allclose(xw, direct, atol=tol * np.abs(direct).max())
+        np.testing.assert_allclose(xw.T @ xw / len(x), np.eye(4), atol=10 * tol)
+
+
+def test_float32_softmax_reference_agrees_with_scikit_learn():
+    rng = np.random.default_rng(7)
+    y = np.arange(6000) % 3
+    x = (rng.normal(size=(6000, 8)) + np.eye(3, 8)[y]).astype(np.float32)  # overlapping classes
+    ref = compute_reference(ModelConfig(kind="softmax", sizes=[8, 3]), "cross_entropy", x, y)
+    sk = LogisticRegression(C=np.inf, tol=1e-12, max_iter=100_000).fit(x.astype(np.float64), y)
+    sk_loss = log_loss(y, sk.predict_proba(x.astype(np.float64)))
+    assert ref["train_loss"] == pytest.approx(sk_loss, abs=1e-6)
+    assert ref["train_loss"] <= sk_loss + 1e-9  # an optimum: nothing lower
+    assert ref["converged"] and ref["grad_norm"] < 1e-5
+    assert ref["train_accuracy"] == pytest.approx(sk.score(x, y))
 
 
 def test_separability_is_detected_exactly():
