@@ -68,6 +68,30 @@ def epoch_batches(
     return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
 
+def take(t: torch.Tensor, batch: Batch) -> torch.Tensor:
+    """Rows ``batch`` of ``t``; ``index_select`` costs half of ``t[index]`` per small batch."""
+    return t[batch] if isinstance(batch, slice) else t.index_select(0, batch)
+
+
+def epoch_totals(
+    losses: list[torch.Tensor],
+    outputs: list[torch.Tensor],
+    labels: torch.Tensor | None,
+    batches: list[Batch],
+    loss_name: str,
+) -> tuple[float, float]:
+    """The epoch's summed batch losses and correct predictions, read back in one host sync.
+    ``outputs`` are the batches' model outputs in training order (empty for regression)."""
+    loss_sum = (losses[0] if len(losses) == 1 else torch.stack(losses)).double().sum()
+    if labels is None:
+        return float(loss_sum), 0.0
+    out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+    seen = labels if isinstance(batches[0], slice) else take(labels, torch.cat(batches))
+    correct = (predict_labels(out, loss_name) == seen).sum()
+    loss_sum, correct = torch.stack([loss_sum, correct.double()]).tolist()
+    return loss_sum, correct
+
+
 def epoch_row(epoch: int, loss: float, accuracy: float | None) -> dict[str, Any]:
     row: dict[str, Any] = {"epoch": epoch, "train_loss": loss}
     if accuracy is not None:
@@ -141,17 +165,18 @@ def train(
     model.train()
     bar = tqdm(range(1, epochs + 1), desc=name, unit="epoch", disable=not show, leave=False)
     for epoch in bar:
-        totals = torch.zeros(2, dtype=torch.float64, device=x.device)  # loss sum, correct
-        for idx in epoch_batches(n, batch_size, shuffle, generator, x.device):
-            out = model(x[idx])
-            loss = loss_fn(out, targets[idx])
+        batches = epoch_batches(n, batch_size, shuffle, generator, x.device)
+        losses, outputs = [], []  # per-step results stay on the device until the epoch ends
+        for idx in batches:
+            out = model(take(x, idx))
+            loss = loss_fn(out, take(targets, idx))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            totals[0] += loss.detach()
+            losses.append(loss.detach())
             if labels is not None:
-                totals[1] += (predict_labels(out.detach(), loss_name) == labels[idx]).sum()
-        loss_sum, correct = totals.tolist()  # the epoch's one host sync
+                outputs.append(out.detach())
+        loss_sum, correct = epoch_totals(losses, outputs, labels, batches, loss_name)
         row = epoch_row(epoch, loss_sum / steps, correct / n if classify else None)
         check_finite(row, name, optimizer_cfg)
         history.append(row)

@@ -150,6 +150,18 @@ def test_epoch_loss_is_the_mean_of_the_batch_losses():
     assert rows == history and 0 <= history[0]["train_accuracy"] <= 1
 
 
+@pytest.mark.parametrize(("batch_size", "shuffle"), [(7, True), (7, False), ("full", True)])
+def test_epoch_accuracy_counts_each_shuffled_sample_against_its_own_label(batch_size, shuffle):
+    x = torch.randn(40, 2, generator=gen(4))
+    y = torch.randint(0, 3, (40,), generator=gen(5))
+    model = build_model(ModelConfig(kind="softmax", sizes=[2, 3]), gen(6))
+    expected = (model(x).argmax(1) == y).double().mean().item()  # about 1/3: a random model
+    frozen = OptimizerConfig(name="sgd", lr=1e-30)
+    history = train(model, "cross_entropy", frozen, x, y, 2, batch_size, shuffle, gen(7))
+    assert [row["train_accuracy"] for row in history] == pytest.approx([expected] * 2, abs=1e-12)
+    assert expected not in (0.0, 1.0)
+
+
 def test_non_finite_loss_stops_with_variant_epoch_and_learning_rate():
     x = torch.linspace(0, 10, 30).reshape(-1, 1)
     y = 5 * x[:, 0]
