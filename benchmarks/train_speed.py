@@ -1,6 +1,6 @@
 """Training speed: the lessons' DataLoader loop vs lrlab's training function vs the bare floor.
 
-    python benchmarks/train_speed.py                   # 1 epoch each, CPU, markdown table
+    python benchmarks/train_speed.py                   # 3 epochs each, CPU, markdown table
     python benchmarks/train_speed.py --epochs 3 --device cuda
 
 For ``mnist_mlp`` and ``fashion_softmax`` (hyperparameters from params.yaml), in one run:
@@ -10,9 +10,9 @@ For ``mnist_mlp`` and ``fashion_softmax`` (hyperparameters from params.yaml), in
 (b) ``lrlab``: :func:`lrlab.training.train` on the prepared tensors, as the train stage runs it;
 (c) ``floor``: the same forward/backward/step on pre-sliced batches, no data handling at all.
 
-Reports seconds per epoch (training loop only), the ratios a/b and b/c, and the test accuracy
-of (a) and (b) after the same number of epochs. Needs ``dvc repro`` to have run (raw and
-prepared data). Not a test: timings depend on the machine.
+Reports the median seconds per epoch (training loop only), the ratios a/b and b/c, and the
+test accuracy of (a) and (b) after the same number of epochs. Needs ``dvc repro`` to have run
+(raw and prepared data). Not a test: timings depend on the machine.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -31,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from lrlab.config import ParamsFile, VariantConfig  # noqa: E402
-from lrlab.datasets.prepared import load_prepared  # noqa: E402
+from lrlab.datasets.prepared import load_prepared, prepared_path  # noqa: E402
 from lrlab.device import resolve_device  # noqa: E402
 from lrlab.models import build_model, forward_in_batches  # noqa: E402
 from lrlab.training import derive_seeds, make_optimizer, train  # noqa: E402
@@ -43,6 +44,21 @@ DEFAULT_VARIANTS = ["mnist_mlp", "fashion_softmax"]
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize()
+
+
+class EpochClock:
+    """Seconds of each epoch; the median resists a busy neighbour slowing one epoch."""
+
+    def __init__(self) -> None:
+        self.last, self.seconds = time.perf_counter(), []
+
+    def tick(self) -> None:
+        now = time.perf_counter()
+        self.seconds.append(now - self.last)
+        self.last = now
+
+    def median(self) -> float:
+        return statistics.median(self.seconds)
 
 
 def lesson_loaders(variant: VariantConfig, mean: float, std: float, batch_size: int):
@@ -73,7 +89,7 @@ def run_lesson(variant: VariantConfig, mean: float, std: float, epochs: int, see
     optimizer = make_optimizer(model.parameters(), variant.optimizer)
     track_accuracy = variant.dataset == "fashion-mnist"
     sync(device)
-    start = time.perf_counter()
+    clock = EpochClock()
     for _ in range(epochs):
         model.train()
         running_loss, running_acc = 0.0, 0.0
@@ -88,8 +104,8 @@ def run_lesson(variant: VariantConfig, mean: float, std: float, epochs: int, see
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-    sync(device)
-    seconds = (time.perf_counter() - start) / epochs
+        sync(device)
+        clock.tick()
     model.eval()
     correct = total = 0
     with torch.no_grad():
@@ -97,7 +113,7 @@ def run_lesson(variant: VariantConfig, mean: float, std: float, epochs: int, see
             out = model(images.view(images.size(0), -1).to(device))
             correct += (out.argmax(1).cpu() == labels).sum().item()
             total += labels.size(0)
-    return seconds, correct / total
+    return clock.median(), correct / total
 
 
 def run_lrlab(variant: VariantConfig, data, epochs: int, seed: int, device):
@@ -107,7 +123,7 @@ def run_lrlab(variant: VariantConfig, data, epochs: int, seed: int, device):
     shuffler = torch.Generator(device=device).manual_seed(shuffle_seed)
     x, y = data.x_train.to(device), data.y_train.to(device)
     sync(device)
-    start = time.perf_counter()
+    clock = EpochClock()
     train(
         model,
         variant.loss,
@@ -119,11 +135,10 @@ def run_lrlab(variant: VariantConfig, data, epochs: int, seed: int, device):
         variant.shuffle,
         shuffler,
         progress=False,
+        on_epoch=lambda row: clock.tick(),  # after the epoch's host sync
     )
-    sync(device)
-    seconds = (time.perf_counter() - start) / epochs
     logits = forward_in_batches(model.cpu(), data.x_test, dtype=torch.float32)
-    return seconds, (logits.argmax(1) == data.y_test).double().mean().item()
+    return clock.median(), (logits.argmax(1) == data.y_test).double().mean().item()
 
 
 def run_floor(variant: VariantConfig, data, epochs: int, seed: int, device):
@@ -138,20 +153,21 @@ def run_floor(variant: VariantConfig, data, epochs: int, seed: int, device):
         criterion(model(xb), yb).backward()
     optimizer.zero_grad(set_to_none=True)
     sync(device)
-    start = time.perf_counter()
+    clock = EpochClock()
     for _ in range(epochs):
         for xb, yb in zip(xs, ys, strict=True):
             loss = criterion(model(xb), yb)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-    sync(device)
-    return (time.perf_counter() - start) / epochs
+        sync(device)
+        clock.tick()
+    return clock.median()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=1, help="epochs per measurement")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per measurement")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--variants", nargs="+", default=DEFAULT_VARIANTS)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
@@ -164,7 +180,7 @@ def main() -> None:
     for key in args.variants:
         variant = params.variant(key)
         norm = params.dataset(variant.dataset)
-        data = load_prepared(str(REPO / "data" / "prepared" / f"{variant.dataset}.pt"))
+        data = load_prepared(prepared_path(REPO, variant.dataset)).map(torch.from_numpy)
         floor = run_floor(variant, data, args.epochs, seed, device)
         ours, our_acc = run_lrlab(variant, data, args.epochs, seed, device)
         lesson, lesson_acc = run_lesson(variant, norm.mean, norm.std, args.epochs, seed, device)
@@ -175,7 +191,7 @@ def main() -> None:
         )
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()
     print(
-        f"\n{args.epochs} epoch(s) per measurement; device {device} ({name or 'cpu'}), "
+        f"\nmedian of {args.epochs} epoch(s) per measurement; device {device} ({name or 'cpu'}), "
         f"{args.threads} threads, {os.cpu_count()} cores, torch {torch.__version__}\n"
     )
     print(
