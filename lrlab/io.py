@@ -9,11 +9,13 @@ or a SIGKILL mid-write leaves at most a hidden ``.tmp`` file, never a truncated 
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -63,6 +65,21 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     """Write ``obj`` as indented, key-sorted JSON to ``path`` atomically."""
     write_text(path, json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def write_csv(path: str | os.PathLike[str], columns: Mapping[str, Sequence[Any]]) -> None:
+    """Write equal-length ``columns`` (lists or 1-D arrays) as a CSV with a header, atomically.
+    Numbers are written in their shortest round-trip form (float32 as float32), as pandas
+    writes them; the stdlib writer keeps pandas (~0.2 s to import) out of train and evaluate."""
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+    lists = [v.astype(str).tolist() if hasattr(v, "astype") else v for v in columns.values()]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(zip(*lists, strict=True))
+    write_text(path, buffer.getvalue())
 
 
 def save_torch(path: str | os.PathLike[str], obj: Any) -> None:

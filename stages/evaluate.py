@@ -3,7 +3,7 @@
     python -m stages.evaluate <variant> [--params params.yaml] [--root .]
 
 Reads ``variants.<variant>``, ``models/<variant>.pt`` (safely, ``weights_only=True``),
-``data/references/<variant>.json`` and ``data/prepared/<dataset>.pt``; evaluates on the CPU
+``data/references/<variant>.json`` and ``data/prepared/<dataset>.npz``; evaluates on the CPU
 and writes ``metrics/<variant>.json`` and ``plots/<variant>/predictions.csv``.
 """
 
@@ -15,13 +15,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import torch
 
 from lrlab.config import ParamsFile, VariantConfig
-from lrlab.datasets.prepared import load_prepared
+from lrlab.datasets.prepared import load_prepared, prepared_path
 from lrlab.errors import ConfigError, DataError
-from lrlab.io import UnreadableTorchFile, load_torch, write_json, write_text
+from lrlab.io import UnreadableTorchFile, load_torch, write_csv, write_json
 from lrlab.metrics import evaluate
 from lrlab.models import (
     build_model,
@@ -84,12 +83,12 @@ def main(argv: list[str]) -> None:
     saved = VariantConfig.model_validate(checkpoint["config"])
     model = build_model(saved.model, torch.Generator().manual_seed(0))
     load_weights(model, checkpoint["state_dict"], str(model_path), key)
-    data = load_prepared(str(root / "data" / "prepared" / f"{variant.dataset}.pt"))
+    data = load_prepared(prepared_path(root, variant.dataset)).map(torch.from_numpy)
     check_data_fits(key, variant, data.x_train, data.y_train, data.info)
     reference = read_reference(root / "data" / "references" / f"{key}.json", key)
     metrics, columns = evaluate(model, variant, data, reference, checkpoint["meta"])
     write_json(root / "metrics" / f"{key}.json", metrics)
-    write_text(root / "plots" / key / "predictions.csv", pd.DataFrame(columns).to_csv(index=False))
+    write_csv(root / "plots" / key / "predictions.csv", columns)
     test = metrics.get("test", metrics["train"])
     log.info(
         "evaluate@%s: train loss %.6g%s",

@@ -1,10 +1,10 @@
-"""Stage ``prepare``: raw or generated data -> ``data/prepared/<dataset>.pt`` and ``.json``.
+"""Stage ``prepare``: raw or generated data -> ``data/prepared/<dataset>.npz`` and ``.json``.
 
     python -m stages.prepare mnist
 
 Reads only ``seed`` and ``datasets.<dataset>`` from params.yaml (as dvc.yaml declares).
-torchvision and scikit-learn are imported only by the datasets that need them, to keep
-start-up short.
+torchvision and scikit-learn are imported only by the datasets that need them, and nothing
+here imports torch otherwise, to keep start-up short.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 from lrlab.config import ParamsFile
 from lrlab.datasets import embedded, readers, registry
 from lrlab.datasets import prepare as prep
-from lrlab.datasets.prepared import PreparedData
-from lrlab.io import save_torch, write_json
+from lrlab.datasets.prepared import SUFFIX, PreparedData, save_prepared
+from lrlab.io import write_json
 from stages._cli import run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -96,8 +96,8 @@ def main(argv: list[str]) -> None:
     params = ParamsFile(args.params)
     cfg = params.dataset(args.dataset)  # unknown names fail here, listing the known ones
     prepared = PREPARERS[args.dataset](args.dataset, cfg, params.seed(), args.raw)
-    target = args.out / f"{args.dataset}.pt"
-    save_torch(target, prepared.to_dict())
+    target = args.out / f"{args.dataset}{SUFFIX}"
+    save_prepared(target, prepared)
     write_json(target.with_suffix(".json"), prepared.info)
     print(f"{summary(prepared.info)} -> {target} ({time.perf_counter() - started:.1f} s)")
 

@@ -3,7 +3,7 @@
     python -m stages.reference <variant> [--params params.yaml] [--root .]
 
 Uses only ``variants.<variant>.dataset``, ``.model`` and ``.loss`` (the whole variant is
-validated) and ``data/prepared/<dataset>.pt``; writes ``data/references/<variant>.json``.
+validated) and ``data/prepared/<dataset>.npz``; writes ``data/references/<variant>.json``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from lrlab.config import ParamsFile
-from lrlab.datasets.prepared import load_prepared
+from lrlab.datasets.prepared import load_prepared, prepared_path
 from lrlab.errors import ConfigError
 from lrlab.io import write_json
 from lrlab.reference import compute_reference
@@ -34,15 +34,15 @@ def main(argv: list[str]) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     variant = ParamsFile(args.params or args.root / "params.yaml").variant(args.variant)
-    path = args.root / "data" / "prepared" / f"{variant.dataset}.pt"
-    data = load_prepared(str(path))
-    test = (data.x_test.numpy(), data.y_test.numpy()) if data.has_test else (None, None)
+    path = prepared_path(args.root, variant.dataset)
+    data = load_prepared(path)
+    test = (data.x_test, data.y_test) if data.has_test else (None, None)
     try:
         reference = compute_reference(
             variant.model,
             variant.loss,
-            data.x_train.numpy(),
-            data.y_train.numpy(),
+            data.x_train,
+            data.y_train,
             *test,
             num_classes=data.info.get("num_classes"),
         )

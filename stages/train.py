@@ -3,7 +3,7 @@
     python -m stages.train <variant> [--params params.yaml] [--root .]
 
 Reads ``seed``, ``device``, ``num_threads`` and ``variants.<variant>`` from params.yaml and
-``data/prepared/<dataset>.pt``; writes ``models/<variant>.pt`` (state dict, variant config,
+``data/prepared/<dataset>.npz``; writes ``models/<variant>.pt`` (state dict, variant config,
 run metadata) and ``plots/<variant>/history.csv``. Nothing is written if training fails.
 """
 
@@ -15,13 +15,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import torch
 
 from lrlab.config import ParamsFile, Runtime, VariantConfig
-from lrlab.datasets.prepared import PreparedData, load_prepared
+from lrlab.datasets.prepared import PreparedData, load_prepared, prepared_path
 from lrlab.device import configure_threads, resolve_device
-from lrlab.io import save_torch, write_text
+from lrlab.io import save_torch, write_csv
 from lrlab.models import build_model, check_data_fits, make_checkpoint
 from lrlab.training import derive_seeds, make_optimizer, numpy_state_dict, train, train_numpy
 from stages._cli import run
@@ -81,7 +80,7 @@ def main(argv: list[str]) -> None:
     params = ParamsFile(args.params or args.root / "params.yaml")
     runtime, variant = params.runtime(), params.variant(args.variant)
     device = resolve_device(runtime.device)  # `cuda` without a GPU fails here, before any work
-    data = load_prepared(str(args.root / "data" / "prepared" / f"{variant.dataset}.pt"))
+    data = load_prepared(prepared_path(args.root, variant.dataset)).map(torch.from_numpy)
     check_data_fits(args.variant, variant, data.x_train, data.y_train, data.info)
     configure_threads(runtime.num_threads)
     if variant.model.kind == "numpy_logistic":
@@ -91,8 +90,8 @@ def main(argv: list[str]) -> None:
     meta.update(epochs=variant.epochs, seed=runtime.seed)
     checkpoint = make_checkpoint(state, variant.model_dump(), meta)
     save_torch(args.root / "models" / f"{args.variant}.pt", checkpoint)
-    csv = pd.DataFrame(history).to_csv(index=False)
-    write_text(args.root / "plots" / args.variant / "history.csv", csv)
+    columns = {name: [row[name] for row in history] for name in history[0]}
+    write_csv(args.root / "plots" / args.variant / "history.csv", columns)
     last = history[-1]
     log.info(
         "train@%s: %d epochs in %.2f s on %s; final train loss %.6g%s",

@@ -156,8 +156,8 @@ SHAPES = {
 
 
 def make_dataset(name: str, seed: int = 0) -> Any:
-    """A :class:`~lrlab.datasets.prepared.PreparedData` of ``name``'s shape (random points;
-    the toys' own points from params.yaml)."""
+    """A :class:`~lrlab.datasets.prepared.PreparedData` of NumPy arrays in ``name``'s shape
+    (random points; the toys' own points from params.yaml)."""
     import torch
 
     from lrlab.datasets.prepared import PreparedData
@@ -180,15 +180,15 @@ def make_dataset(name: str, seed: int = 0) -> Any:
     x_test, y_test = split(n_test) if n_test else (None, None)
     task = "regression" if k == 0 else "classification"
     info = {"name": name, "task": task, "num_classes": k or None, **extra}
-    return PreparedData(x, y, x_test, y_test, info)
+    return PreparedData(x, y, x_test, y_test, info).map(lambda t: t.numpy())
 
 
 def write_prepared(root: Path, *names: str) -> Path:
-    """``root/data/prepared/<name>.pt`` for each dataset name; returns ``root``."""
-    from lrlab.io import save_torch
+    """``root/data/prepared/<name>.npz`` for each dataset name; returns ``root``."""
+    from lrlab.datasets.prepared import prepared_path, save_prepared
 
     for name in names:
-        save_torch(root / "data" / "prepared" / f"{name}.pt", make_dataset(name).to_dict())
+        save_prepared(prepared_path(root, name), make_dataset(name))
     return root
 
 

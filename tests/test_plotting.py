@@ -16,7 +16,7 @@ import yaml
 from matplotlib.image import imread
 
 from lrlab.config import ParamsFile, VariantConfig
-from lrlab.datasets.prepared import PreparedData
+from lrlab.datasets.prepared import PreparedData, save_prepared
 from lrlab.errors import LrlabError
 from lrlab.plotting import boundary, curves, images, lines
 from lrlab.plotting.common import DPI, clip_line, pixel_size, to_png
@@ -258,7 +258,7 @@ def _fake_variant(root: Path, key: str, cfg: VariantConfig, n: int = 24) -> None
 
 
 def _fake_dataset(root: Path, cfg: VariantConfig, n: int = 24) -> None:
-    path = root / f"data/prepared/{cfg.dataset}.pt"
+    path = root / f"data/prepared/{cfg.dataset}.npz"
     if path.exists():
         return
     d, k = cfg.model.sizes[0], max(cfg.model.sizes[-1], 2)
@@ -266,8 +266,7 @@ def _fake_dataset(root: Path, cfg: VariantConfig, n: int = 24) -> None:
     info = {"task": cfg.task, "num_classes": k, "feature_scale": [100.0] * d,
             "true_weight": [2.0], "class_names": [f"class {i}" for i in range(k)]}  # fmt: skip
     data = PreparedData(torch.rand(n, d), y, torch.rand(n, d), y.clone(), info)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(data.to_dict(), path)
+    save_prepared(path, data.map(lambda t: t.numpy()))
 
 
 @pytest.fixture(scope="module")

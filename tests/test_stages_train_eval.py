@@ -15,8 +15,8 @@ import yaml
 from fixtures_data import SHAPES, make_dataset, write_params
 
 from lrlab.config import ParamsFile
+from lrlab.datasets.prepared import prepared_path, save_prepared
 from lrlab.errors import ConfigError, DataError, TrainingError
-from lrlab.io import save_torch
 from stages import evaluate as evaluate_stage
 from stages import reference as reference_stage
 from stages import train as train_stage
@@ -32,7 +32,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("repo")
     write_params(root)
     for name in SHAPES:
-        save_torch(root / "data" / "prepared" / f"{name}.pt", make_dataset(name).to_dict())
+        save_prepared(prepared_path(root, name), make_dataset(name))
     return root
 
 
@@ -112,7 +112,7 @@ def test_diverging_training_raises_and_writes_nothing(tmp_path: Path):
         raw["variants"]["linear_toy"].update(optimizer={"name": "sgd", "lr": 1.0e6}, epochs=50)
 
     write_params(tmp_path, explode)
-    save_torch(tmp_path / "data/prepared/linear-toy.pt", make_dataset("linear-toy").to_dict())
+    save_prepared(prepared_path(tmp_path, "linear-toy"), make_dataset("linear-toy"))
     with pytest.raises(TrainingError) as info:
         train_stage.main(["linear_toy", "--root", str(tmp_path)])
     message = str(info.value)
@@ -138,7 +138,7 @@ def test_pickle_payload_in_a_model_file_is_refused(repo: Path, tmp_path: Path):
 
 
 def test_evaluate_refuses_a_model_trained_with_other_settings(tmp_path: Path):
-    save_torch(tmp_path / "data/prepared/linear-toy.pt", make_dataset("linear-toy").to_dict())
+    save_prepared(prepared_path(tmp_path, "linear-toy"), make_dataset("linear-toy"))
     write_params(tmp_path)
     reference_stage.main(["linear_toy", "--root", str(tmp_path)])
     train_stage.main(["linear_toy", "--root", str(tmp_path)])
@@ -148,7 +148,7 @@ def test_evaluate_refuses_a_model_trained_with_other_settings(tmp_path: Path):
 
 
 def test_feature_count_mismatch_names_the_sizes_key(tmp_path: Path, capsys):
-    save_torch(tmp_path / "data/prepared/diabetes.pt", make_dataset("diabetes").to_dict())
+    save_prepared(prepared_path(tmp_path, "diabetes"), make_dataset("diabetes"))
     write_params(
         tmp_path, lambda raw: raw["variants"]["diabetes_deep"]["model"].update(sizes=[5, 6, 4, 1])
     )

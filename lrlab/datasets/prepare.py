@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 
 from lrlab.config import (
     BreastCancerConfig,
@@ -57,15 +56,15 @@ def build(
     num_classes: int | None = None,
     **extras: Any,
 ) -> PreparedData:
-    """Tensors of the right dtypes plus the ``info`` every dataset carries."""
+    """Arrays of the right dtypes plus the ``info`` every dataset carries."""
     x_train, x_test, y_train, y_test = parts
-    y_dtype = torch.int64 if task == "classification" else torch.float32
+    y_dtype = np.int64 if task == "classification" else np.float32
 
-    def features(x: np.ndarray | None) -> torch.Tensor | None:
-        return None if x is None else torch.from_numpy(np.ascontiguousarray(x, np.float32))
+    def features(x: np.ndarray | None) -> np.ndarray | None:
+        return None if x is None else np.ascontiguousarray(x, np.float32)
 
-    def targets(y: np.ndarray | None) -> torch.Tensor | None:
-        return None if y is None else torch.as_tensor(np.asarray(y)).to(y_dtype)
+    def targets(y: np.ndarray | None) -> np.ndarray | None:
+        return None if y is None else np.ascontiguousarray(y, y_dtype)
 
     data = (features(x_train), targets(y_train), features(x_test), targets(y_test))
     keys = ("x_train", "y_train", "x_test", "y_test")
@@ -83,7 +82,7 @@ def build(
     if task == "classification":
         assert num_classes is not None
         info["class_counts"] = {
-            part: None if y is None else torch.bincount(y, minlength=num_classes).tolist()
+            part: None if y is None else np.bincount(y, minlength=num_classes).tolist()
             for part, y in (("train", data[1]), ("test", data[3]))
         }
     return PreparedData(*data, info=info)

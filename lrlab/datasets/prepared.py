@@ -1,19 +1,29 @@
-"""The prepared-dataset container that ``prepare`` writes and ``train``/``evaluate`` read.
+"""The prepared-dataset container that ``prepare`` writes and every later stage reads.
 
-On disk, ``data/prepared/<name>.pt`` is a plain dict of tensors plus a JSON-able ``info``
-dict, so it loads with ``torch.load(..., weights_only=True)``; ``info`` is also written
-beside it as ``<name>.json`` for people and for the plots.
+On disk, ``data/prepared/<name>.npz`` is an uncompressed NumPy archive of plain numeric
+arrays plus ``info`` as a JSON string. It is read with ``allow_pickle=False`` (no object
+arrays, so no code can run) and without torch, so the stages that only need arrays start in
+a fraction of a second; ``info`` is also written beside it as ``<name>.json`` for people and
+for the plots. Stages that train or evaluate turn the arrays into tensors with
+``data.map(torch.from_numpy)``.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
+import numpy as np
 
 from lrlab.errors import DataError
-from lrlab.io import UnreadableTorchFile, load_torch
+from lrlab.io import atomic_open
+
+ARRAYS = ("x_train", "y_train", "x_test", "y_test")
+SUFFIX = ".npz"
 
 
 @dataclass(frozen=True)
@@ -23,46 +33,80 @@ class PreparedData:
     ``None`` when the dataset has no test split. ``info`` holds ``name``, ``task``
     (``"classification"``/``"regression"``), ``num_classes``, ``shapes``, ``class_counts``,
     ``normalization`` and dataset-specific extras (``class_names``, ``true_weight``,
-    ``feature_scale``)."""
+    ``feature_scale``). The arrays are NumPy arrays as loaded, tensors after :meth:`map`."""
 
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_test: torch.Tensor | None
-    y_test: torch.Tensor | None
+    x_train: Any
+    y_train: Any
+    x_test: Any | None
+    y_test: Any | None
     info: dict[str, Any] = field(default_factory=dict)
 
     @property
     def has_test(self) -> bool:
         return self.x_test is not None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "x_train": self.x_train,
-            "y_train": self.y_train,
-            "x_test": self.x_test,
-            "y_test": self.y_test,
-            "info": self.info,
-        }
+    def arrays(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ARRAYS if getattr(self, k) is not None}
 
-    @classmethod
-    def from_dict(cls, obj: Any, source: str = "prepared data") -> PreparedData:
-        keys = {"x_train", "y_train", "x_test", "y_test", "info"}
-        if not isinstance(obj, dict) or set(obj) != keys:
-            raise DataError(
-                f"{source}: not a prepared dataset (expected keys {sorted(keys)}). "
-                "Rerun `dvc repro` to rebuild it."
-            )
-        return cls(**obj)
+    def map(self, fn: Callable[[Any], Any]) -> PreparedData:
+        """The same dataset with ``fn`` applied to each array (``torch.from_numpy``, say)."""
+        arrays = (getattr(self, k) for k in ARRAYS)
+        return PreparedData(*(None if a is None else fn(a) for a in arrays), info=self.info)
 
 
-def load_prepared(path: str) -> PreparedData:
-    """Read ``data/prepared/<name>.pt`` safely (``weights_only=True``)."""
+def prepared_path(root: str | os.PathLike[str], dataset: str) -> str:
+    """``<root>/data/prepared/<dataset>.npz``"""
+    return os.path.join(root, "data", "prepared", dataset + SUFFIX)
+
+
+def save_prepared(path: str | os.PathLike[str], data: PreparedData) -> None:
+    """Write ``data`` to ``path`` atomically as an uncompressed ``.npz``."""
+    arrays = {k: np.ascontiguousarray(v) for k, v in data.arrays().items()}
+    info = np.array(json.dumps(data.info, sort_keys=True, allow_nan=False))
+    with atomic_open(path, "wb") as handle:
+        np.savez(handle, info=info, **arrays)
+
+
+def load_prepared(path: str | os.PathLike[str]) -> PreparedData:
+    """Read ``data/prepared/<name>.npz`` safely (``allow_pickle=False``) and check its layout."""
     try:
-        obj = load_torch(path)
+        with np.load(path, allow_pickle=False) as archive:
+            contents = {name: archive[name] for name in archive.files}
     except FileNotFoundError:
         raise DataError(f"{path}: not found. Run `dvc repro` to prepare the datasets.") from None
-    except UnreadableTorchFile as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        reason = (
+            "it holds pickled Python objects, which lrlab refuses to load (allow_pickle=False)"
+            if "allow_pickle" in str(exc)
+            else f"damaged or not a NumPy .npz archive ({type(exc).__name__})"
+        )
         raise DataError(
-            f"{path}: cannot be read as a prepared dataset: {exc}. Delete it and rerun `dvc repro`."
+            f"{path}: cannot be read as a prepared dataset: {reason}. Delete it and rerun "
+            "`dvc repro`."
         ) from None
-    return PreparedData.from_dict(obj, source=path)
+    return _from_contents(contents, str(path))
+
+
+def _from_contents(contents: dict[str, np.ndarray], source: str) -> PreparedData:
+    required = {"info", "x_train", "y_train"}
+    unknown = set(contents) - {"info", *ARRAYS}
+    if not required <= set(contents) or unknown or ("x_test" in contents) != ("y_test" in contents):
+        raise DataError(
+            f"{source}: not a prepared dataset (expected arrays {sorted(required)}, optionally "
+            f"x_test and y_test; found {sorted(contents)}). Rerun `dvc repro` to rebuild it."
+        )
+    try:
+        info = json.loads(str(contents.pop("info")))
+    except json.JSONDecodeError:
+        info = None
+    if not isinstance(info, dict):
+        raise DataError(
+            f"{source}: its 'info' entry is not a JSON object. Rerun `dvc repro` to rebuild it."
+        )
+    for name, array in contents.items():
+        if array.dtype.kind not in "fiub":
+            raise DataError(
+                f"{source}: array '{name}' has dtype {array.dtype}, not numbers. Rerun "
+                "`dvc repro` to rebuild it."
+            )
+    return PreparedData(**{k: contents.get(k) for k in ARRAYS}, info=info)

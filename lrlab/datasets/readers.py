@@ -1,9 +1,9 @@
 """Parse and validate the downloaded files in ``data/raw/<dataset>/``.
 
 MNIST-style images are read with torchvision's own ``MNIST``/``FashionMNIST`` classes
-(imported only when needed, because torchvision is slow to import); the CSV tables with
-pandas. Anything unexpected raises :class:`~lrlab.errors.DataError` naming the file (and for
-tables the line), what is wrong, and how to get a good copy.
+and the CSV tables with pandas, each imported only when needed (torchvision alone takes
+seconds to import). Anything unexpected raises :class:`~lrlab.errors.DataError` naming the
+file (and for tables the line), what is wrong, and how to get a good copy.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
-import pandas as pd
 
 from lrlab.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 IMAGE_SIDE = 28
 NUM_DIGITS = 10
@@ -140,6 +142,8 @@ def read_labelled_csv(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A header-less CSV of numeric features then a 0/1 label: float64 ``x``, int64 ``y``."""
     path = Path(path)
+    import pandas as pd  # only the CSV datasets need it
+
     table = _read_table(path, columns)
     values = table.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
     bad = np.argwhere(~np.isfinite(values))
@@ -164,6 +168,8 @@ def read_labelled_csv(
 
 def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     """Every field as text, one row per line (blank lines kept so line numbers stay right)."""
+    import pandas as pd
+
     options = {"header": None, "dtype": str, "keep_default_na": False, "skip_blank_lines": False}
     try:
         table = pd.read_csv(path, **options)

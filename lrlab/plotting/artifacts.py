@@ -14,10 +14,9 @@ from typing import Any
 import pandas as pd
 
 from lrlab.config import VariantConfig
-from lrlab.datasets.prepared import PreparedData, load_prepared
+from lrlab.datasets.prepared import SUFFIX, PreparedData, load_prepared
 from lrlab.errors import LrlabError
 from lrlab.io import UnreadableTorchFile, load_torch
-from lrlab.models import parse_checkpoint
 from lrlab.plotting.model_params import Layer, linear_layers, single_linear
 
 
@@ -79,6 +78,8 @@ class Artifacts:
         return read_metrics(self.root, key)
 
     def _checkpoint(self, key: str) -> dict[str, Any]:
+        from lrlab.models import parse_checkpoint  # imports torch: only the plots need it
+
         path = self._path(f"models/{key}.pt", f"train@{key}")
         try:
             obj = load_torch(path)
@@ -89,7 +90,8 @@ class Artifacts:
         return parse_checkpoint(obj, f"models/{key}.pt", key)
 
     def _data(self, dataset: str) -> PreparedData:
-        return load_prepared(str(self._path(f"data/prepared/{dataset}.pt", f"prepare@{dataset}")))
+        rel = f"data/prepared/{dataset}{SUFFIX}"
+        return load_prepared(self._path(rel, f"prepare@{dataset}"))
 
     def layers(self, key: str) -> list[Layer]:
         return linear_layers(self.checkpoint(key)["state_dict"], f"models/{key}.pt")

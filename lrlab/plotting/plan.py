@@ -114,7 +114,7 @@ def figure_inputs(spec: FigureSpec, variants: Mapping[str, VariantConfig]) -> li
     if "model" in needs:
         paths.append(f"models/{key}.pt")
     if "data" in needs:
-        paths.append(f"data/prepared/{cfg.dataset}.pt")
+        paths.append(f"data/prepared/{cfg.dataset}.npz")
     if "predictions" in needs:
         paths.append(f"plots/{key}/predictions.csv")
     if "peer" in needs:

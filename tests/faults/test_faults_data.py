@@ -329,7 +329,7 @@ def test_damaged_raw_file_fails_prepare_naming_file_problem_and_fix(
     out = tmp_path / "prepared"
     if previous:
         out.mkdir()
-        (out / f"{dataset}.pt").write_bytes(b"previous good .pt")
+        (out / f"{dataset}.npz").write_bytes(b"previous good .npz")
         (out / f"{dataset}.json").write_text("{}")
     params = REPO / "params.yaml"
     args = (dataset, "--params", params, "--raw", raw_data, "--out", out)
@@ -340,8 +340,8 @@ def test_damaged_raw_file_fails_prepare_naming_file_problem_and_fix(
     assert problem in message
     assert f"rerun its download stage (`dvc repro download@{dataset}`)" in message
     if previous:
-        assert (out / f"{dataset}.pt").read_bytes() == b"previous good .pt"
-        assert files_under(out) == [f"{dataset}.json", f"{dataset}.pt"]
+        assert (out / f"{dataset}.npz").read_bytes() == b"previous good .npz"
+        assert files_under(out) == [f"{dataset}.json", f"{dataset}.npz"]
     else:
         assert not out.exists()
 

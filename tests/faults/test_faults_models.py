@@ -9,6 +9,7 @@ import ast
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from faultkit import REPO, call_stage
@@ -159,11 +160,11 @@ def test_a_bad_model_file_is_refused_by_evaluate(repo, tmp_path, capsys, case):
     assert not (tmp_path / "payload-ran").exists()
 
 
-@pytest.mark.parametrize("stage", [reference_stage, train_stage])
+@pytest.mark.parametrize("stage", [reference_stage, train_stage, evaluate_stage])
 def test_a_pickle_payload_in_prepared_data_is_refused(repo, tmp_path, capsys, stage):
     marker = tmp_path / "payload-ran"
-    data = repo / "data" / "prepared" / f"{DATASET}.pt"
-    torch.save({"x_train": Payload(marker)}, data)
+    data = repo / "data" / "prepared" / f"{DATASET}.npz"
+    np.savez(data, x_train=np.array([Payload(marker)], dtype=object))
     message = call_stage(capsys, stage.main, KEY, "--root", repo).error
     assert message.startswith(f"error ({stage.__name__.rsplit('.', 1)[-1]}): {data}: cannot be")
     assert "it holds pickled Python objects" in message and "rerun `dvc repro`" in message

@@ -44,7 +44,7 @@ def test_a_diverging_learning_rate_stops_with_variant_epoch_and_lr(tmp_path, cap
     assert f"Lower variants.{key}.optimizer.lr (try {lr / 10:g})" in message
     assert f"`dvc repro -s train@{key}`. No model file was written." in message
     assert {p: p.read_bytes() for p in (model, history) if p.exists()} == before
-    expected = [f"data/prepared/{dataset}.pt", "params.yaml"]
+    expected = [f"data/prepared/{dataset}.npz", "params.yaml"]
     if previous:
         expected += [f"models/{key}.pt", f"plots/{key}/history.csv"]
     assert visible_files(tmp_path) == sorted(expected)

@@ -1,0 +1,127 @@
+"""Stages that do not train or evaluate a model never import torch or torchvision: each
+import costs a second or more per stage process. Checked in fresh interpreters, running the
+stages for real where fixtures allow, and the prepared-data format round trip they rely on."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fixtures_data import make_dataset, write_params, write_prepared
+
+from lrlab.datasets.prepared import PreparedData, load_prepared, prepared_path, save_prepared
+from lrlab.errors import DataError
+
+REPO = Path(__file__).resolve().parents[1]
+HEAVY = ("torch", "torchvision", "sklearn")
+
+
+def imported_after(code: str, cwd: Path) -> list[str]:
+    """Which of :data:`HEAVY` a fresh interpreter has imported after running ``code``."""
+    probe = f"{code}\nimport sys\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return eval(result.stdout.strip().splitlines()[-1])  # a printed list of names
+
+
+def test_modules_of_the_light_stages_import_no_torch():
+    modules = ["download", "prepare", "reference", "report", "check_metrics", "seed_stats"]
+    code = "\n".join(f"import stages.{m}" for m in modules)
+    assert imported_after(code, REPO) == []
+
+
+@pytest.mark.parametrize("key", ["linear_toy", "exam_scores_manual", "fashion_softmax"])
+def test_reference_stage_runs_without_torch(tmp_path, key):
+    write_params(tmp_path)
+    write_prepared(tmp_path, "linear-toy", "exam-scores", "fashion-mnist")
+    code = f"from stages.reference import main\nmain([{key!r}, '--root', {str(tmp_path)!r}])"
+    assert imported_after(code, tmp_path) == []
+    assert (tmp_path / "data" / "references" / f"{key}.json").is_file()
+
+
+def test_prepared_data_round_trips_exactly(tmp_path):
+    for name in ("two-clusters", "linear-toy"):
+        data = make_dataset(name)
+        path = prepared_path(tmp_path, name)
+        save_prepared(path, data)
+        back = load_prepared(path)
+        assert back.info == data.info and back.has_test == data.has_test
+        for a, b in zip(data.arrays().values(), back.arrays().values(), strict=True):
+            assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert sorted(p.name for p in (tmp_path / "data" / "prepared").iterdir()) == [
+        "linear-toy.npz",
+        "two-clusters.npz",
+    ], "a temporary file was left behind"
+
+
+def _write(path: Path, **arrays: np.ndarray) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("arrays", "says"),
+    [
+        ({"x_train": np.zeros((2, 1))}, "not a prepared dataset"),
+        (
+            {"x_train": np.zeros((2, 1)), "y_train": np.zeros(2), "info": np.array("[1]")},
+            "'info' entry is not a JSON object",
+        ),
+        (
+            {"x_train": np.array(["a", "b"]), "y_train": np.zeros(2), "info": np.array("{}")},
+            "array 'x_train' has dtype <U1, not numbers",
+        ),
+    ],
+)
+def test_malformed_prepared_files_are_named(tmp_path, arrays, says):
+    path = _write(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(DataError, match="bad.npz") as caught:
+        load_prepared(path)
+    assert says in str(caught.value) and "dvc repro" in str(caught.value)
+
+
+def test_damaged_and_missing_prepared_files_are_named(tmp_path):
+    good = prepared_path(tmp_path, "two-clusters")
+    save_prepared(good, make_dataset("two-clusters"))
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(Path(good).read_bytes()[:300])
+    with pytest.raises(DataError, match=r"cut.npz: cannot be read .* damaged or not a NumPy"):
+        load_prepared(cut)
+    with pytest.raises(DataError, match=r"missing.npz: not found. Run `dvc repro`"):
+        load_prepared(tmp_path / "missing.npz")
+
+
+def test_map_keeps_a_missing_test_split_missing():
+    data = PreparedData(np.ones((2, 1)), np.ones(2), None, None, {"name": "t"})
+    doubled = data.map(lambda a: a * 2)
+    assert doubled.x_test is None and doubled.y_test is None and doubled.x_train.sum() == 4
+
+
+def test_write_csv_matches_pandas_and_leaves_no_temporary_file(tmp_path):
+    import pandas as pd
+
+    from lrlab.io import write_csv
+
+    columns = {
+        "actual": np.array([1.7, 2.0, -3.3], dtype=np.float32),
+        "predicted": np.array([0.1, 1 / 3, 2.5e-20]),
+        "label": np.array([1, 0, 1]),
+        "epoch": [1, 2, 3],
+    }
+    write_csv(tmp_path / "out.csv", columns)
+    assert (tmp_path / "out.csv").read_text() == pd.DataFrame(columns).to_csv(index=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+    with pytest.raises(ValueError, match="different lengths"):
+        write_csv(tmp_path / "bad.csv", {"a": [1, 2], "b": [1]})
