@@ -63,7 +63,7 @@ def read_reference(path: Path, key: str) -> dict[str, Any]:
     except (FileNotFoundError, json.JSONDecodeError) as exc:
         raise DataError(
             f"{path}: missing or not valid JSON ({type(exc).__name__}). Rerun "
-            f"`dvc repro -s reference@{key}` to rebuild it."
+            "`dvc repro -s reference` to rebuild it."
         ) from None
 
 
