@@ -98,6 +98,13 @@ def gap(value: Any) -> str:
     return DASH if v is None else f"{v:.2e}" if v and abs(v) < 1e-3 else f"{v:.4f}"
 
 
+def gap_cell(m: Mapping[str, Any]) -> str:
+    """The optimality gap; at least this much when the reference stopped short of the optimum."""
+    text = gap(m.get("optimality_gap"))
+    unconverged = (m.get("reference") or {}).get("converged") is False
+    return f"≥ {text}" if unconverged and text != DASH else text
+
+
 # --- table cells ------------------------------------------------------------------------------
 
 
@@ -131,7 +138,13 @@ def reference_cell(cfg: VariantConfig, m: Mapping[str, Any]) -> str:
     parts = [fmt(ref.get("train_loss"))]
     if cfg.task == "classification" and ref.get("train_accuracy") is not None:
         parts.append(pct(ref.get("train_accuracy")))
-    prefix = "baseline " if ref.get("kind") == "baseline" or not cfg.is_convex else ""
+    if ref.get("kind") == "baseline" or not cfg.is_convex:
+        prefix = "baseline "
+    elif ref.get("converged") is False:  # the loss reached bounds the optimum from above
+        prefix = "≤ "
+        method += f", stopped after {ref.get('iterations')} iterations"
+    else:
+        prefix = ""
     return f"{prefix}{' · '.join(parts)}" + (f" ({method[2:]})" if method else "")
 
 
@@ -173,7 +186,7 @@ def results_table(
                     test_cell(cfg, m),
                     published_cell(entry),
                     reference_cell(cfg, m),
-                    gap(m.get("optimality_gap")),
+                    gap_cell(m),
                     seconds(m.get("train_seconds")),
                     str(m.get("device", DASH)),
                 ]

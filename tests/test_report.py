@@ -14,7 +14,16 @@ import yaml
 from lrlab.config import ParamsFile, VariantConfig
 from lrlab.errors import LrlabError
 from lrlab.plotting.plan import plan_figures
-from lrlab.report import build_report, fmt, gap, parse_lessons, pct, seconds
+from lrlab.report import (
+    build_report,
+    fmt,
+    gap,
+    gap_cell,
+    parse_lessons,
+    pct,
+    reference_cell,
+    seconds,
+)
 from stages import report as report_stage
 
 REPO = Path(__file__).resolve().parents[1]
@@ -168,3 +177,15 @@ def test_number_formats():
     assert fmt(0.1704251) == "0.1704" and fmt("x") == "—" and fmt([[53.6]]) == "53.6"
     assert seconds(3.14159) == "3.14 s" and seconds(300) == "5.0 min"
     assert gap(1.5e-5) == "1.50e-05" and gap(0.25) == "0.2500"
+
+
+def test_a_reference_that_stopped_short_is_shown_as_a_bound():
+    cfg = VARIANTS["fashion_softmax"]
+    ref = {"kind": "optimum", "method": "lbfgs", "train_loss": 0.31456, "train_accuracy": 0.8878}
+    stopped = {"reference": {**ref, "converged": False, "iterations": 150}, "optimality_gap": 0.17}
+    assert (
+        reference_cell(cfg, stopped) == "≤ 0.3146 · 88.78 % (lbfgs, stopped after 150 iterations)"
+    )
+    assert gap_cell(stopped) == "≥ 0.1700"
+    exact = {"reference": {**ref, "converged": True}, "optimality_gap": 0.17}
+    assert reference_cell(cfg, exact) == "0.3146 · 88.78 % (lbfgs)" and gap_cell(exact) == "0.1700"
