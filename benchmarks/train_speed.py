@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from lrlab.config import ParamsFile, VariantConfig  # noqa: E402
 from lrlab.datasets.prepared import load_prepared, prepared_path  # noqa: E402
-from lrlab.device import resolve_device  # noqa: E402
+from lrlab.device import resolve_device, to_device  # noqa: E402
 from lrlab.models import build_model, forward_in_batches  # noqa: E402
 from lrlab.training import derive_seeds, make_optimizer, train  # noqa: E402
 
@@ -121,7 +121,7 @@ def run_lrlab(variant: VariantConfig, data, epochs: int, seed: int, device):
     init_seed, shuffle_seed = derive_seeds(seed, variant.seed_offset)
     model = build_model(variant.model, torch.Generator().manual_seed(init_seed)).to(device)
     shuffler = torch.Generator(device=device).manual_seed(shuffle_seed)
-    x, y = data.x_train.to(device), data.y_train.to(device)
+    x, y = to_device(data.x_train, device), to_device(data.y_train, device)
     sync(device)
     clock = EpochClock()
     train(

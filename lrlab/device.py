@@ -44,6 +44,14 @@ def _describe(device: torch.device) -> str:
     return "cpu"
 
 
+def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """``tensor`` on ``device``. A copy to a GPU goes through pinned host memory and does not
+    block the host; work queued after it on the same stream sees the finished copy."""
+    if device.type != "cuda":
+        return tensor.to(device)
+    return tensor.pin_memory().to(device, non_blocking=True)
+
+
 def configure_threads(n: int) -> int:
     """Use ``n`` CPU threads for torch (0 = every core); returns the number set."""
     threads = n if n > 0 else (os.cpu_count() or 1)

@@ -19,7 +19,7 @@ import torch
 
 from lrlab.config import ParamsFile, Runtime, VariantConfig
 from lrlab.datasets.prepared import PreparedData, load_prepared, prepared_path
-from lrlab.device import configure_threads, resolve_device
+from lrlab.device import configure_threads, resolve_device, to_device
 from lrlab.io import save_torch, write_csv
 from lrlab.models import build_model, check_data_fits, make_checkpoint
 from lrlab.training import derive_seeds, make_optimizer, numpy_state_dict, train, train_numpy
@@ -42,7 +42,7 @@ def train_torch(
     init_seed, shuffle_seed = derive_seeds(runtime.seed, variant.seed_offset)
     model = build_model(variant.model, torch.Generator().manual_seed(init_seed)).to(device)
     shuffler = torch.Generator(device=device).manual_seed(shuffle_seed)
-    x, y = data.x_train.to(device), data.y_train.to(device)
+    x, y = to_device(data.x_train, device), to_device(data.y_train, device)
     optimizer = make_optimizer(model.parameters(), variant.optimizer)  # set-up outside the timing
     if device.type == "cuda":
         torch.cuda.synchronize(device)
