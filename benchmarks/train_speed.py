@@ -10,8 +10,10 @@ For ``mnist_mlp`` and ``fashion_softmax`` (hyperparameters from params.yaml), in
 (b) ``lrlab``: :func:`lrlab.training.train` on the prepared tensors, as the train stage runs it;
 (c) ``floor``: the same forward/backward/step on pre-sliced batches, no data handling at all.
 
-Reports the median seconds per epoch (training loop only), the ratios a/b and b/c, and the
-test accuracy of (a) and (b) after the same number of epochs. Needs ``dvc repro`` to have run
+The three loops run in rounds, one epoch of each per round, and the table reports each one's
+median seconds per epoch (training loop only), the ratios a/b and b/c, and the test accuracy
+of (a) and (b) after the same number of epochs (one untimed warm-up epoch each, then
+``--epochs`` timed ones). Needs ``dvc repro`` to have run
 (raw and prepared data). Not a test: timings depend on the machine.
 """
 
@@ -23,7 +25,9 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -46,21 +50,6 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-class EpochClock:
-    """Seconds of each epoch; the median resists a busy neighbour slowing one epoch."""
-
-    def __init__(self) -> None:
-        self.last, self.seconds = time.perf_counter(), []
-
-    def tick(self) -> None:
-        now = time.perf_counter()
-        self.seconds.append(now - self.last)
-        self.last = now
-
-    def median(self) -> float:
-        return statistics.median(self.seconds)
-
-
 def lesson_loaders(variant: VariantConfig, mean: float, std: float, batch_size: int):
     """The lessons' input pipeline: PIL images -> ToTensor (-> Normalize) per sample."""
     from torch.utils.data import DataLoader
@@ -80,89 +69,106 @@ def lesson_loaders(variant: VariantConfig, mean: float, std: float, batch_size: 
     )
 
 
-def run_lesson(variant: VariantConfig, mean: float, std: float, epochs: int, seed: int, device):
-    """(a): the lessons' loop, one ``loss.item()`` per step as they print running loss."""
-    torch.manual_seed(seed)
-    train_loader, test_loader = lesson_loaders(variant, mean, std, variant.batch_size)
-    model = build_model(variant.model, torch.Generator().manual_seed(seed)).to(device)
-    criterion = nn.CrossEntropyLoss()
-    optimizer = make_optimizer(model.parameters(), variant.optimizer)
-    track_accuracy = variant.dataset == "fashion-mnist"
+def timed(step: Callable[[], None], device: torch.device) -> float:
+    """Seconds ``step`` takes, with queued GPU work finished at both ends."""
     sync(device)
-    clock = EpochClock()
-    for _ in range(epochs):
-        model.train()
+    start = time.perf_counter()
+    step()
+    sync(device)
+    return time.perf_counter() - start
+
+
+class LessonLoop:
+    """(a): the lessons' loop, one ``loss.item()`` per step as they print running loss."""
+
+    def __init__(self, variant: VariantConfig, mean: float, std: float, seed: int, device):
+        torch.manual_seed(seed)
+        self.train_loader, self.test_loader = lesson_loaders(variant, mean, std, variant.batch_size)
+        self.model = build_model(variant.model, torch.Generator().manual_seed(seed)).to(device)
+        self.criterion = nn.CrossEntropyLoss()
+        self.optimizer = make_optimizer(self.model.parameters(), variant.optimizer)
+        self.track_accuracy = variant.dataset == "fashion-mnist"
+        self.device = device
+
+    def run_epoch(self) -> None:
+        self.model.train()
         running_loss, running_acc = 0.0, 0.0
-        for images, labels in train_loader:
-            images, labels = images.view(images.size(0), -1).to(device), labels.to(device)
-            out = model(images)
-            loss = criterion(out, labels)
+        for images, labels in self.train_loader:
+            images = images.view(images.size(0), -1).to(self.device)
+            labels = labels.to(self.device)
+            out = self.model(images)
+            loss = self.criterion(out, labels)
             running_loss += loss.item()
-            if track_accuracy:  # lesson 003's loop also keeps a running accuracy per step
+            if self.track_accuracy:  # lesson 003's loop also keeps a running accuracy per step
                 _, pred = torch.max(out, 1)
                 running_acc += (pred == labels).float().mean()
-            optimizer.zero_grad()
+            self.optimizer.zero_grad()
             loss.backward()
-            optimizer.step()
-        sync(device)
-        clock.tick()
-    model.eval()
-    correct = total = 0
-    with torch.no_grad():
-        for images, labels in test_loader:
-            out = model(images.view(images.size(0), -1).to(device))
-            correct += (out.argmax(1).cpu() == labels).sum().item()
-            total += labels.size(0)
-    return clock.median(), correct / total
+            self.optimizer.step()
+
+    def test_accuracy(self) -> float:
+        self.model.eval()
+        correct = total = 0
+        with torch.no_grad():
+            for images, labels in self.test_loader:
+                out = self.model(images.view(images.size(0), -1).to(self.device))
+                correct += (out.argmax(1).cpu() == labels).sum().item()
+                total += labels.size(0)
+        return correct / total
 
 
-def run_lrlab(variant: VariantConfig, data, epochs: int, seed: int, device):
-    """(b): exactly what ``stages.train`` does, timing the training loop only."""
-    init_seed, shuffle_seed = derive_seeds(seed, variant.seed_offset)
-    model = build_model(variant.model, torch.Generator().manual_seed(init_seed)).to(device)
-    shuffler = torch.Generator(device=device).manual_seed(shuffle_seed)
-    x, y = to_device(data.x_train, device), to_device(data.y_train, device)
-    sync(device)
-    clock = EpochClock()
-    train(
-        model,
-        variant.loss,
-        variant.optimizer,
-        x,
-        y,
-        epochs,
-        variant.batch_size,
-        variant.shuffle,
-        shuffler,
-        progress=False,
-        on_epoch=lambda row: clock.tick(),  # after the epoch's host sync
-    )
-    logits = forward_in_batches(model.cpu(), data.x_test, dtype=torch.float32)
-    return clock.median(), (logits.argmax(1) == data.y_test).double().mean().item()
+class LrlabLoop:
+    """(b): :func:`lrlab.training.train` as ``stages.train`` runs it, one epoch per call (the
+    optimizer and the shuffling generator carry over, as in one multi-epoch call)."""
+
+    def __init__(self, variant: VariantConfig, data, seed: int, device):
+        init_seed, shuffle_seed = derive_seeds(seed, variant.seed_offset)
+        self.model = build_model(variant.model, torch.Generator().manual_seed(init_seed))
+        self.model.to(device)
+        self.shuffler = torch.Generator(device=device).manual_seed(shuffle_seed)
+        self.x, self.y = to_device(data.x_train, device), to_device(data.y_train, device)
+        self.optimizer = make_optimizer(self.model.parameters(), variant.optimizer)
+        self.variant, self.data = variant, data
+
+    def run_epoch(self) -> None:
+        v = self.variant
+        train(self.model, v.loss, v.optimizer, self.x, self.y, 1, v.batch_size, v.shuffle,
+              self.shuffler, progress=False, optimizer=self.optimizer)  # fmt: skip
+
+    def test_accuracy(self) -> float:
+        logits = forward_in_batches(self.model.cpu(), self.data.x_test, dtype=torch.float32)
+        return (logits.argmax(1) == self.data.y_test).double().mean().item()
 
 
-def run_floor(variant: VariantConfig, data, epochs: int, seed: int, device):
+class FloorLoop:
     """(c): forward/backward/step over batches sliced before the clock starts."""
-    model = build_model(variant.model, torch.Generator().manual_seed(seed)).to(device)
-    optimizer = make_optimizer(model.parameters(), variant.optimizer)
-    criterion = nn.CrossEntropyLoss()
-    order = torch.randperm(len(data.x_train), generator=torch.Generator().manual_seed(seed))
-    xs = [b.contiguous().to(device) for b in data.x_train[order].split(variant.batch_size)]
-    ys = [b.contiguous().to(device) for b in data.y_train[order].split(variant.batch_size)]
-    for xb, yb in list(zip(xs, ys, strict=True))[:20]:  # warm-up: allocator, kernel choice
-        criterion(model(xb), yb).backward()
-    optimizer.zero_grad(set_to_none=True)
-    sync(device)
-    clock = EpochClock()
-    for _ in range(epochs):
-        for xb, yb in zip(xs, ys, strict=True):
-            loss = criterion(model(xb), yb)
-            optimizer.zero_grad(set_to_none=True)
+
+    def __init__(self, variant: VariantConfig, data, seed: int, device):
+        self.model = build_model(variant.model, torch.Generator().manual_seed(seed)).to(device)
+        self.optimizer = make_optimizer(self.model.parameters(), variant.optimizer)
+        self.criterion = nn.CrossEntropyLoss()
+        order = torch.randperm(len(data.x_train), generator=torch.Generator().manual_seed(seed))
+        xs = data.x_train[order].split(variant.batch_size)
+        ys = data.y_train[order].split(variant.batch_size)
+        pairs = zip(xs, ys, strict=True)
+        self.batches = [(x.contiguous().to(device), y.to(device)) for x, y in pairs]
+
+    def run_epoch(self) -> None:
+        for xb, yb in self.batches:
+            loss = self.criterion(self.model(xb), yb)
+            self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            optimizer.step()
-        sync(device)
-        clock.tick()
-    return clock.median()
+            self.optimizer.step()
+
+
+def measure(loops: dict[str, Any], epochs: int, device: torch.device) -> dict[str, float]:
+    """Median seconds per epoch of each loop, run in interleaved rounds (one epoch of each per
+    round) so that a busy neighbour or a clock change affects all of them alike."""
+    seconds: dict[str, list[float]] = {name: [] for name in loops}
+    for _ in range(epochs):
+        for name, loop in loops.items():
+            seconds[name].append(timed(loop.run_epoch, device))
+    return {name: statistics.median(values) for name, values in seconds.items()}
 
 
 def main() -> None:
@@ -181,9 +187,16 @@ def main() -> None:
         variant = params.variant(key)
         norm = params.dataset(variant.dataset)
         data = load_prepared(prepared_path(REPO, variant.dataset)).map(torch.from_numpy)
-        floor = run_floor(variant, data, args.epochs, seed, device)
-        ours, our_acc = run_lrlab(variant, data, args.epochs, seed, device)
-        lesson, lesson_acc = run_lesson(variant, norm.mean, norm.std, args.epochs, seed, device)
+        loops = {
+            "lesson": LessonLoop(variant, norm.mean, norm.std, seed, device),
+            "lrlab": LrlabLoop(variant, data, seed, device),
+            "floor": FloorLoop(variant, data, seed, device),
+        }
+        for loop in loops.values():  # untimed warm-up epoch: allocator, kernels, first calls
+            loop.run_epoch()
+        median = measure(loops, args.epochs, device)
+        lesson, ours, floor = median["lesson"], median["lrlab"], median["floor"]
+        lesson_acc, our_acc = loops["lesson"].test_accuracy(), loops["lrlab"].test_accuracy()
         rows.append((key, lesson, ours, floor, lesson / ours, ours / floor, lesson_acc, our_acc))
         print(
             f"{key}: lesson {lesson:.2f} s, lrlab {ours:.3f} s, floor {floor:.3f} s per epoch",
@@ -191,8 +204,9 @@ def main() -> None:
         )
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()
     print(
-        f"\nmedian of {args.epochs} epoch(s) per measurement; device {device} ({name or 'cpu'}), "
-        f"{args.threads} threads, {os.cpu_count()} cores, torch {torch.__version__}\n"
+        f"\nmedian of {args.epochs} interleaved epoch(s) per loop; device {device} "
+        f"({name or 'cpu'}), {args.threads} threads, {os.cpu_count()} cores, "
+        f"torch {torch.__version__}\n"
     )
     print(
         "| variant | (a) lesson s/epoch | (b) lrlab s/epoch | (c) floor s/epoch | a/b | b/c "
