@@ -7,7 +7,10 @@ from __future__ import annotations
 import copy
 import gzip
 import hashlib
+import os
 import struct
+import subprocess
+import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -203,3 +206,23 @@ def write_params(root: Path, edit=None) -> None:
     if edit:
         edit(raw)
     (root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
+# --- which heavy modules a stage imports --------------------------------------------------
+
+HEAVY = ("torch", "torchvision", "sklearn")
+
+
+def imported_after(code: str, cwd: Path) -> list[str]:
+    """Which of :data:`HEAVY` a fresh interpreter has imported after running ``code``."""
+    probe = f"{code}\nimport sys\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return eval(result.stdout.strip().splitlines()[-1])  # a printed list of names

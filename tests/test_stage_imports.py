@@ -4,35 +4,16 @@ stages for real where fixtures allow, and the prepared-data format round trip th
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from fixtures_data import make_dataset, write_params, write_prepared
+from fixtures_data import imported_after, make_dataset, write_params, write_prepared
 
 from lrlab.datasets.prepared import PreparedData, load_prepared, prepared_path, save_prepared
 from lrlab.errors import DataError
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY = ("torch", "torchvision", "sklearn")
-
-
-def imported_after(code: str, cwd: Path) -> list[str]:
-    """Which of :data:`HEAVY` a fresh interpreter has imported after running ``code``."""
-    probe = f"{code}\nimport sys\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))"
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return eval(result.stdout.strip().splitlines()[-1])  # a printed list of names
 
 
 def test_modules_of_the_light_stages_import_no_torch():
