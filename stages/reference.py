@@ -33,6 +33,7 @@ CODE = [
     "stages/reference.py",
     "lrlab/config.py",
     "lrlab/reference.py",
+    "lrlab/objectives.py",
     "lrlab/datasets/prepared.py",
 ]
 OBJECTIVE_FIELDS = ("dataset", "model", "loss")

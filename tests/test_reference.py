@@ -12,14 +12,8 @@ from sklearn.metrics import log_loss
 
 from lrlab.config import ModelConfig
 from lrlab.errors import ConfigError
-from lrlab.reference import (
-    compute_reference,
-    is_separable,
-    least_squares,
-    logistic_objective,
-    softmax_objective,
-    whiten,
-)
+from lrlab.objectives import logistic_objective, softmax_objective, whiten
+from lrlab.reference import compute_reference, is_separable, least_squares
 
 LOGISTIC = ModelConfig(kind="logistic", sizes=[2, 1], output="sigmoid")
 SOFTMAX = ModelConfig(kind="softmax", sizes=[4, 3])
