@@ -9,7 +9,6 @@ from pathlib import Path
 import yaml
 
 from lrlab.config import ALL_DATASETS, REMOTE_DATASETS, ParamsFile
-from stages import reference as reference_stage
 
 REPO = Path(__file__).resolve().parents[1]
 DVC = yaml.safe_load((REPO / "dvc.yaml").read_text())
@@ -42,16 +41,8 @@ def test_every_stage_depends_on_its_own_script_and_the_modules_it_lists_exist():
 
 
 def test_stages_that_parse_params_depend_on_the_config_defaults():
-    for name in ("prepare", "reference", "train", "evaluate"):
+    for name in ("prepare", "train", "evaluate"):
         assert "lrlab/config.py" in STAGES[name].get("do", STAGES[name])["deps"], name
-
-
-def test_reference_stage_is_the_generated_one_for_the_current_variants():
-    params = ParamsFile(REPO / "params.yaml")
-    variants = {key: params.variant(key) for key in params.variant_keys()}
-    stage = reference_stage.dvc_stage(variants)
-    assert STAGES["reference"] == stage, "run `python -m stages.reference --dvc-yaml`"
-    assert len(stage["params"]) == 3 * len(variants) and "seed" not in stage["params"]
 
 
 def test_variant_stages_declare_the_variant_params():

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -18,7 +17,6 @@ from lrlab.config import ParamsFile
 from lrlab.datasets.prepared import prepared_path, save_prepared
 from lrlab.errors import ConfigError, DataError, TrainingError
 from stages import evaluate as evaluate_stage
-from stages import reference as reference_stage
 from stages import train as train_stage
 from stages._cli import run
 
@@ -38,7 +36,6 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run_all(root: Path, key: str) -> dict:
     args = [key, "--root", str(root)]
-    reference_stage.main(args)
     train_stage.main(args)
     evaluate_stage.main(args)
     return json.loads((root / "metrics" / f"{key}.json").read_text())
@@ -128,7 +125,6 @@ def test_pickle_payload_in_a_model_file_is_refused(repo: Path, tmp_path: Path):
             return (Path.touch, (marker,))
 
     key = "linear_toy"
-    reference_stage.main([key, "--root", str(repo)])
     torch.save({"state_dict": {}, "config": Payload(), "meta": {}}, repo / "models" / f"{key}.pt")
     with pytest.raises(DataError) as info:
         evaluate_stage.main([key, "--root", str(repo)])
@@ -140,7 +136,6 @@ def test_pickle_payload_in_a_model_file_is_refused(repo: Path, tmp_path: Path):
 def test_evaluate_refuses_a_model_trained_with_other_settings(tmp_path: Path):
     save_prepared(prepared_path(tmp_path, "linear-toy"), make_dataset("linear-toy"))
     write_params(tmp_path)
-    reference_stage.main(["linear_toy", "--root", str(tmp_path)])
     train_stage.main(["linear_toy", "--root", str(tmp_path)])
     write_params(tmp_path, lambda raw: raw["variants"]["linear_toy"].update(epochs=7))
     with pytest.raises(ConfigError, match=r"dvc repro -s train@linear_toy"):
@@ -162,12 +157,11 @@ def test_feature_count_mismatch_names_the_sizes_key(tmp_path: Path, capsys):
 
 def test_missing_prepared_data_is_a_clear_error(tmp_path: Path):
     write_params(tmp_path)
-    with pytest.raises(DataError, match="dvc repro"):
-        reference_stage.main(["hours_pass", "--root", str(tmp_path)])
+    for stage in (train_stage, evaluate_stage):
+        with pytest.raises(DataError, match="dvc repro"):
+            stage.main(["hours_pass", "--root", str(tmp_path)])
 
 
-def test_reference_json_for_separable_toy_data(repo: Path):
-    reference_stage.main(["hours_pass", "--root", str(repo)])
-    ref = json.loads((repo / "data" / "references" / "hours_pass.json").read_text())
-    assert ref["separable"] is True and ref["train_loss"] == 0.0
-    assert np.isfinite(ref["seconds"])
+def test_reference_in_the_metrics_of_separable_toy_data(repo: Path):
+    ref = run_all(repo, "hours_pass")["reference"]
+    assert ref["separable"] is True and ref["train_loss"] == 0.0 and ref["kind"] == "optimum"

@@ -19,7 +19,6 @@ from lrlab.config import ModelConfig, ParamsFile
 from lrlab.models import build_model, make_checkpoint
 from stages import evaluate as evaluate_stage
 from stages import plots as plots_stage
-from stages import reference as reference_stage
 from stages import train as train_stage
 
 KEY, DATASET = "diabetes_deep", "diabetes"  # an MLP: 8-6-4-1
@@ -38,12 +37,12 @@ class Payload:
 
 @pytest.fixture(scope="module")
 def good_repo(tmp_path_factory) -> Path:
-    """params, prepared data, reference, model and metrics of KEY and linear_toy."""
+    """params, prepared data, model and metrics of KEY and linear_toy."""
     root = tmp_path_factory.mktemp("good")
     write_params(root)
     write_prepared(root, DATASET, "linear-toy")
     for key in (KEY, "linear_toy"):
-        for stage in (reference_stage, train_stage, evaluate_stage):
+        for stage in (train_stage, evaluate_stage):
             stage.main([key, "--root", str(root)])
     return root
 
@@ -160,7 +159,7 @@ def test_a_bad_model_file_is_refused_by_evaluate(repo, tmp_path, capsys, case):
     assert not (tmp_path / "payload-ran").exists()
 
 
-@pytest.mark.parametrize("stage", [reference_stage, train_stage, evaluate_stage])
+@pytest.mark.parametrize("stage", [train_stage, evaluate_stage])
 def test_a_pickle_payload_in_prepared_data_is_refused(repo, tmp_path, capsys, stage):
     marker = tmp_path / "payload-ran"
     data = repo / "data" / "prepared" / f"{DATASET}.npz"

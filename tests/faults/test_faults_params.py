@@ -17,7 +17,6 @@ from fixtures_data import write_params, write_prepared
 
 from stages import evaluate as evaluate_stage
 from stages import plots as plots_stage
-from stages import reference as reference_stage
 from stages import train as train_stage
 
 KEY = "two_clusters"  # sgd, relu mlp: every field below applies to it
@@ -162,7 +161,7 @@ def test_a_misspelt_key_gets_a_did_you_mean(tmp_path, capsys, field, typo):
         ("optimizer.name", "adamw", "adam"),
     ],
 )
-@pytest.mark.parametrize("stage", [reference_stage, train_stage, evaluate_stage])
+@pytest.mark.parametrize("stage", [train_stage, evaluate_stage])
 def test_an_unknown_name_is_refused_by_every_stage_that_reads_the_variant(
     tmp_path, capsys, stage, field, value, suggestion
 ):
@@ -222,7 +221,7 @@ def test_auto_without_a_gpu_trains_on_the_cpu_and_says_so_in_log_and_metrics(
     caplog.set_level(logging.INFO, logger="lrlab.device")
     write_params(tmp_path, lambda raw: raw.__setitem__("device", "auto"))
     write_prepared(tmp_path, "linear-toy")
-    for stage in (reference_stage, train_stage, evaluate_stage):
+    for stage in (train_stage, evaluate_stage):
         assert call_stage(capsys, stage.main, "linear_toy", "--root", tmp_path).code == 0
     assert "device: auto -> cpu (no CUDA GPU available, so training runs on the CPU)" in (
         caplog.text
