@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import scipy
-from scipy.optimize import linprog, minimize
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from lrlab.config import ModelConfig
@@ -65,6 +64,8 @@ def lbfgs(fun: Objective, theta: Array, max_iter: int) -> dict[str, Any]:
     """Minimise ``fun`` from ``theta`` with L-BFGS-B at tight tolerances. SciPy wheels bundle
     a BLAS besides NumPy's; its idle threads would spin on the cores that ``fun``'s matmuls
     need (twice as slow on 2 cores), so it gets one thread meanwhile."""
+    from scipy.optimize import minimize  # ~0.3 s to import: only the classifiers need it
+
     scipy_dir = os.path.realpath(os.path.dirname(scipy.__file__))
     own = [i["filepath"] for i in threadpool_info() if i["user_api"] == "blas"]
     own = [path for path in own if os.path.realpath(path).startswith(scipy_dir)]
@@ -77,6 +78,8 @@ def lbfgs(fun: Objective, theta: Array, max_iter: int) -> dict[str, Any]:
 def is_separable(x: np.ndarray, y: np.ndarray) -> bool:
     """Whether some ``(w, b)`` has ``s_i (w x_i + b) >= 1`` for all i (``s = 2y - 1``), i.e.
     the two classes are strictly linearly separable; decided by an LP feasibility problem."""
+    from scipy.optimize import linprog
+
     s = 2.0 * y - 1.0
     a_ub = -s[:, None] * np.column_stack([x, np.ones(len(x))])
     d = x.shape[1] + 1
