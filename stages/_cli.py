@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from lrlab.errors import LrlabError
 
@@ -15,6 +17,15 @@ def _stage_name(main: Callable[[list[str]], None]) -> str:
         spec = getattr(sys.modules["__main__"], "__spec__", None)
         module = spec.name if spec is not None else "stage"
     return module.rsplit(".", 1)[-1]
+
+
+def parse_variant_args(prog: str, doc: str | None, argv: list[str]) -> argparse.Namespace:
+    """The arguments of a per-variant stage: ``<variant> [--root DIR] [--params FILE]``."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc)
+    parser.add_argument("variant", help="a key under `variants:` in params.yaml")
+    parser.add_argument("--root", type=Path, default=Path("."), help="repository root")
+    parser.add_argument("--params", type=Path, help="params file (default: <root>/params.yaml)")
+    return parser.parse_args(argv)
 
 
 def run(main: Callable[[list[str]], None], argv: list[str] | None = None) -> None:

@@ -12,7 +12,6 @@ start-up per variant, and all but Fashion-MNIST's reference take milliseconds.
 
 from __future__ import annotations
 
-import argparse
 import logging
 from pathlib import Path
 from typing import Any
@@ -32,17 +31,9 @@ from lrlab.models import (
     parse_checkpoint,
 )
 from lrlab.reference import compute_reference
-from stages._cli import run
+from stages._cli import parse_variant_args, run
 
 log = logging.getLogger("stages.evaluate")
-
-
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m stages.evaluate", description=__doc__)
-    parser.add_argument("variant", help="a key under `variants:` in params.yaml")
-    parser.add_argument("--root", type=Path, default=Path("."), help="repository root")
-    parser.add_argument("--params", type=Path, help="params file (default: <root>/params.yaml)")
-    return parser.parse_args(argv)
 
 
 def read_checkpoint(path: Path, key: str) -> dict[str, Any]:
@@ -77,7 +68,7 @@ def reference_for(key: str, variant: VariantConfig, data: PreparedData, path: st
 
 
 def main(argv: list[str]) -> None:
-    args = parse_args(argv)
+    args = parse_variant_args("python -m stages.evaluate", __doc__, argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     key, root = args.variant, args.root
     variant = ParamsFile(args.params or root / "params.yaml").variant(key)

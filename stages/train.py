@@ -9,10 +9,8 @@ run metadata) and ``plots/<variant>/history.csv``. Nothing is written if trainin
 
 from __future__ import annotations
 
-import argparse
 import logging
 import time
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -23,17 +21,9 @@ from lrlab.device import configure_threads, resolve_device, to_device
 from lrlab.io import save_torch, write_csv
 from lrlab.models import build_model, check_data_fits, make_checkpoint
 from lrlab.training import derive_seeds, make_optimizer, numpy_state_dict, train, train_numpy
-from stages._cli import run
+from stages._cli import parse_variant_args, run
 
 log = logging.getLogger("stages.train")
-
-
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m stages.train", description=__doc__)
-    parser.add_argument("variant", help="a key under `variants:` in params.yaml")
-    parser.add_argument("--root", type=Path, default=Path("."), help="repository root")
-    parser.add_argument("--params", type=Path, help="params file (default: <root>/params.yaml)")
-    return parser.parse_args(argv)
 
 
 def train_torch(
@@ -75,7 +65,7 @@ def train_with_numpy(
 
 
 def main(argv: list[str]) -> None:
-    args = parse_args(argv)
+    args = parse_variant_args("python -m stages.train", __doc__, argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     params = ParamsFile(args.params or args.root / "params.yaml")
     runtime, variant = params.runtime(), params.variant(args.variant)
