@@ -35,8 +35,9 @@ from torch import nn
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from lrlab import layout  # noqa: E402
 from lrlab.config import ParamsFile, VariantConfig  # noqa: E402
-from lrlab.datasets.prepared import load_prepared, prepared_path  # noqa: E402
+from lrlab.datasets.prepared import load_prepared  # noqa: E402
 from lrlab.device import resolve_device, to_device  # noqa: E402
 from lrlab.models import build_model, forward_in_batches  # noqa: E402
 from lrlab.training import derive_seeds, make_optimizer, train  # noqa: E402
@@ -59,7 +60,7 @@ def lesson_loaders(variant: VariantConfig, mean: float, std: float, batch_size: 
     if (mean, std) != (0.0, 1.0):
         steps.append(transforms.Normalize((mean,), (std,)))
     transform = transforms.Compose(steps)
-    root = REPO / "data" / "raw" / variant.dataset
+    root = layout.raw_dir(REPO, variant.dataset)
     cls = getattr(datasets, TORCHVISION_CLASS[variant.dataset])
     train_set = cls(root=str(root), train=True, transform=transform, download=False)
     test_set = cls(root=str(root), train=False, transform=transform, download=False)
@@ -132,8 +133,9 @@ class LrlabLoop:
 
     def run_epoch(self) -> None:
         v = self.variant
-        train(self.model, v.loss, v.optimizer, self.x, self.y, 1, v.batch_size, v.shuffle,
-              self.shuffler, progress=False, optimizer=self.optimizer)  # fmt: skip
+        train(self.model, loss_name=v.loss, optimizer_cfg=v.optimizer, x=self.x, y=self.y,
+              epochs=1, batch_size=v.batch_size, shuffle=v.shuffle, generator=self.shuffler,
+              progress=False, optimizer=self.optimizer)  # fmt: skip
 
     def test_accuracy(self) -> float:
         logits = forward_in_batches(self.model.cpu(), self.data.x_test, dtype=torch.float32)
@@ -186,7 +188,7 @@ def main() -> None:
     for key in args.variants:
         variant = params.variant(key)
         norm = params.dataset(variant.dataset)
-        data = load_prepared(prepared_path(REPO, variant.dataset)).map(torch.from_numpy)
+        data = load_prepared(layout.prepared_file(REPO, variant.dataset)).map(torch.from_numpy)
         loops = {
             "lesson": LessonLoop(variant, norm.mean, norm.std, seed, device),
             "lrlab": LrlabLoop(variant, data, seed, device),

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from lrlab.errors import ConfigError
+from lrlab.loss_table import LOSSES, LossName, Task
 
 
 def _not_a_bool(value: Any) -> Any:
@@ -49,6 +50,7 @@ REMOTE_DATASETS = ("mnist", "fashion-mnist", "exam-scores", "diabetes")
 TOY_DATASETS = ("hours-pass", "study-hours", "linear-toy", "linear-15pt")
 EMBEDDED_DATASETS = ("breast-cancer", "synthetic-regression", "two-clusters", *TOY_DATASETS)
 ALL_DATASETS = REMOTE_DATASETS + EMBEDDED_DATASETS
+RESERVED_VARIANT = "lessons"  # figures/lessons/ holds the lessons' own illustrations
 
 
 class Frozen(BaseModel):
@@ -131,31 +133,49 @@ DATASET_MODELS: dict[str, type[Frozen]] = {
 # --- variants -----------------------------------------------------------------------------
 
 ModelKind = Literal["linear", "logistic", "softmax", "mlp", "numpy_logistic"]
-LossName = Literal["mse", "bce", "bce_sum", "bce_clamped", "bce_logits", "cross_entropy"]
 CONVEX_KINDS = ("linear", "logistic", "softmax", "numpy_logistic")
+IN, OUT = "in", "out"  # an mlp's first and last width, taken from the data
+Width = PositiveInt | Literal["in", "out"]
 
 
 class ModelConfig(Frozen):
-    """Architecture: ``sizes`` lists layer widths from input to output."""
+    """Architecture: ``sizes`` lists layer widths from input to output.
+
+    A linear, logistic or softmax model may leave ``sizes`` out: ``[features, outputs]`` is
+    taken from the data. An mlp may write its first and last widths as ``in`` and ``out``.
+    ``output`` defaults to what the loss takes (:mod:`lrlab.loss_table`).
+    """
 
     kind: ModelKind
-    sizes: Annotated[list[PositiveInt], Field(min_length=2)]
+    sizes: Annotated[list[Width], Field(min_length=2)] | None = None
     activation: Literal["sigmoid", "relu", "tanh"] = "sigmoid"
-    output: Literal["raw", "sigmoid"] = "raw"
+    output: Literal["raw", "sigmoid"] | None = None
     init: Literal["default", "randn_zero"] = "default"
     form: Literal["vectorized", "loop"] = "vectorized"
 
+    @property
+    def resolved(self) -> bool:
+        """Whether every width is a number (after :meth:`VariantConfig.for_data`)."""
+        return self.sizes is not None and all(isinstance(s, int) for s in self.sizes)
+
     @model_validator(mode="after")
     def _shape_fits_kind(self) -> ModelConfig:
+        if self.kind == "mlp" and self.sizes is None:
+            raise ValueError("an mlp needs sizes: [in, hidden..., out] (e.g. [in, 16, out])")
+        if self.sizes is None:
+            return self
+        inner = self.sizes[1:-1]
+        if IN in self.sizes[1:] or OUT in self.sizes[:-1] or any(isinstance(s, str) for s in inner):
+            raise ValueError("'in' may only be the first width and 'out' only the last")
         n_layers = len(self.sizes) - 1
         out = self.sizes[-1]
         if self.kind == "mlp" and n_layers < 2:
             raise ValueError("an mlp needs at least one hidden layer: sizes [in, hidden..., out]")
         if self.kind != "mlp" and n_layers != 1:
             raise ValueError(f"a {self.kind} model has no hidden layer: sizes must be [in, out]")
-        if self.kind in ("logistic", "numpy_logistic") and out != 1:
+        if self.kind in ("logistic", "numpy_logistic") and out not in (1, OUT):
             raise ValueError(f"a {self.kind} model has one output: sizes must end with 1")
-        if self.kind == "softmax" and out < 2:
+        if self.kind == "softmax" and isinstance(out, int) and out < 2:
             raise ValueError("a softmax model needs at least 2 outputs (classes)")
         if self.kind in ("linear", "softmax") and self.output == "sigmoid":
             raise ValueError(f"a {self.kind} model has output 'raw', not 'sigmoid'")
@@ -177,20 +197,11 @@ class OptimizerConfig(Frozen):
         return self
 
 
-_LOSS_NEEDS = {
-    "mse": ("raw", "a regression output"),
-    "bce": ("sigmoid", "probabilities"),
-    "bce_sum": ("sigmoid", "probabilities"),
-    "bce_clamped": ("sigmoid", "probabilities"),
-    "bce_logits": ("raw", "logits"),
-    "cross_entropy": ("raw", "logits"),
-}
-
-
 class VariantConfig(Frozen):
-    """One experiment of the lessons: data, model, loss, optimizer and schedule."""
+    """One experiment: data, model, loss, optimizer and schedule. Documented defaults: see
+    README, "Extending lrlab"."""
 
-    dataset: Literal[ALL_DATASETS]  # type: ignore[valid-type]
+    dataset: str
     model: ModelConfig
     loss: LossName
     optimizer: OptimizerConfig
@@ -200,18 +211,28 @@ class VariantConfig(Frozen):
     seed_offset: NonNegativeInt = 0
     query: list[Float] = []
 
+    @model_validator(mode="before")
+    @classmethod
+    def _output_from_loss(cls, raw: Any) -> Any:
+        """A model without ``output`` takes what its loss needs (``sigmoid`` for bce)."""
+        if isinstance(raw, dict) and isinstance(raw.get("model"), dict):
+            loss = LOSSES.get(raw.get("loss"))  # type: ignore[arg-type]
+            if loss is not None and raw["model"].get("output") is None:
+                return {**raw, "model": {**raw["model"], "output": loss.output}}
+        return raw
+
     @model_validator(mode="after")
     def _loss_fits_model(self) -> VariantConfig:
-        needed_output, what = _LOSS_NEEDS[self.loss]
-        if self.model.output != needed_output:
+        loss = LOSSES[self.loss]
+        if self.model.output != loss.output:
             raise ValueError(
-                f"loss '{self.loss}' takes {what}, so model.output must be '{needed_output}'"
+                f"loss '{self.loss}' takes {loss.takes}, so model.output must be '{loss.output}'"
             )
-        out = self.model.sizes[-1]
-        if self.loss.startswith("bce") and out != 1:
+        out = self.model.sizes[-1] if self.model.sizes else OUT
+        if loss.outputs == "one" and out not in (1, OUT):
             raise ValueError(f"loss '{self.loss}' needs a model with 1 output, not {out}")
-        if self.loss == "cross_entropy" and out < 2:
-            raise ValueError("loss 'cross_entropy' needs a model with at least 2 outputs")
+        if loss.multiclass and isinstance(out, int) and out < 2:
+            raise ValueError(f"loss '{self.loss}' needs a model with at least 2 outputs")
         if self.model.kind == "numpy_logistic" and (
             self.loss != "bce" or self.optimizer.name != "sgd" or self.batch_size != "full"
         ):
@@ -224,8 +245,18 @@ class VariantConfig(Frozen):
         return self.model.kind in CONVEX_KINDS
 
     @property
-    def task(self) -> Literal["regression", "classification"]:
-        return "regression" if self.loss == "mse" else "classification"
+    def task(self) -> Task:
+        return LOSSES[self.loss].task
+
+    def for_data(self, n_features: int, num_classes: int | None) -> VariantConfig:
+        """This variant with every model width a number: omitted ``sizes`` become
+        ``[n_features, outputs]``; ``in``/``out`` become ``n_features``/``outputs``, where
+        outputs is the class count for cross-entropy and 1 otherwise."""
+        n_out = int(num_classes or 0) if LOSSES[self.loss].multiclass else 1
+        sizes = self.model.sizes or [IN, OUT]
+        widths = [n_features if s == IN else n_out if s == OUT else s for s in sizes]
+        model = ModelConfig.model_validate({**self.model.model_dump(), "sizes": widths})
+        return self.model_copy(update={"model": model})
 
 
 class Runtime(Frozen):
@@ -404,9 +435,25 @@ class ParamsFile:
         return variants
 
     def variant(self, key: str) -> VariantConfig:
-        """The validated settings of ``variants.<key>``."""
+        """The validated settings of ``variants.<key>``; its dataset must be a built-in one or
+        a key under ``datasets:``."""
         self._variants()
-        return parse_section(f"variants.{key}", VariantConfig, self._lookup("variants", key))
+        if key == RESERVED_VARIANT:
+            raise ConfigError(
+                f"params.yaml: variants.{key}: '{key}' is reserved (figures/{key}/ holds the "
+                "lessons' own illustrations). Rename the variant."
+            )
+        variant = parse_section(f"variants.{key}", VariantConfig, self._lookup("variants", key))
+        known = dict.fromkeys([*ALL_DATASETS, *(self.raw.get("datasets") or {})])
+        if variant.dataset not in known:
+            close = difflib.get_close_matches(variant.dataset, list(known), n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ConfigError(
+                f"params.yaml has invalid values:\n  variants.{key}.dataset = "
+                f"{variant.dataset!r}: not a dataset{hint}. Known datasets: "
+                f"{', '.join(known)}; add your own under `datasets:` (README, 'Extending lrlab')."
+            )
+        return variant
 
     def variant_keys(self) -> list[str]:
         """Names of every variant, in params.yaml order."""

@@ -16,10 +16,9 @@ import torch
 import torch.nn.functional as F
 
 from lrlab.errors import ConfigError
+from lrlab.loss_table import LOSSES as TABLE
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-PROBABILITY_LOSSES = ("bce", "bce_sum", "bce_clamped")
-BINARY_LOSSES = (*PROBABILITY_LOSSES, "bce_logits")
 
 
 def bce_clamped(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -27,7 +26,7 @@ def bce_clamped(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return -(y * p.clamp(min=1e-12).log() + (1 - y) * (1 - p).clamp(min=1e-12).log()).mean()
 
 
-LOSSES: dict[str, LossFn] = {
+FUNCTIONS: dict[str, LossFn] = {
     "mse": F.mse_loss,
     "bce": F.binary_cross_entropy,
     "bce_sum": partial(F.binary_cross_entropy, reduction="sum"),
@@ -40,36 +39,36 @@ LOSSES: dict[str, LossFn] = {
 def get_loss(name: str) -> LossFn:
     """The loss function ``name`` (``outputs, targets -> scalar``)."""
     try:
-        return LOSSES[name]
+        return FUNCTIONS[name]
     except KeyError:
-        raise ConfigError(f"unknown loss '{name}'; use one of {', '.join(LOSSES)}.") from None
+        raise ConfigError(f"unknown loss '{name}'; use one of {', '.join(FUNCTIONS)}.") from None
 
 
 def shape_targets(
     y: torch.Tensor, loss_name: str, dtype: torch.dtype = torch.float32
 ) -> torch.Tensor:
     """Targets as the loss expects them: int64 ``[n]`` for cross-entropy, else ``[n, 1]``."""
-    if loss_name == "cross_entropy":
+    if TABLE[loss_name].multiclass:
         return y.long().reshape(-1)
     return y.to(dtype).reshape(-1, 1)
 
 
 def probabilities(outputs: torch.Tensor, loss_name: str) -> torch.Tensor:
     """P(y=1) ``[n]`` for the binary losses; class probabilities ``[n, k]`` for cross-entropy."""
-    if loss_name in PROBABILITY_LOSSES:
-        return outputs.reshape(-1)
-    if loss_name == "bce_logits":
-        return torch.sigmoid(outputs.reshape(-1))
-    if loss_name == "cross_entropy":
+    spec = TABLE[loss_name]
+    if spec.multiclass:
         return torch.softmax(outputs, dim=1)
+    if spec.binary:
+        p = outputs.reshape(-1)
+        return p if spec.output == "sigmoid" else torch.sigmoid(p)
     raise ConfigError(f"loss '{loss_name}' is a regression loss; it has no probabilities.")
 
 
 def predict_labels(outputs: torch.Tensor, loss_name: str) -> torch.Tensor:
     """Predicted class labels (int64 ``[n]``): threshold P = 0.5, or the largest score."""
-    if loss_name == "cross_entropy":
+    spec = TABLE[loss_name]
+    if spec.multiclass:
         return outputs.argmax(dim=1)
-    threshold = 0.5 if loss_name in PROBABILITY_LOSSES else 0.0
-    if loss_name not in BINARY_LOSSES:
+    if spec.threshold is None:
         raise ConfigError(f"loss '{loss_name}' is a regression loss; it predicts no labels.")
-    return (outputs.reshape(-1) >= threshold).long()
+    return (outputs.reshape(-1) >= spec.threshold).long()

@@ -15,6 +15,7 @@ from torch import nn
 
 from lrlab.config import VariantConfig
 from lrlab.datasets.prepared import PreparedData
+from lrlab.loss_table import LOSSES, task_of
 from lrlab.losses import get_loss, predict_labels, probabilities, shape_targets
 from lrlab.models import forward_in_batches, single_layer
 
@@ -64,21 +65,22 @@ def scalar_or_list(values: list[float]) -> float | list[float]:
 
 
 def split_metrics(outputs: torch.Tensor, y: torch.Tensor, loss: str) -> dict[str, float]:
-    if loss == "mse":
+    if task_of(loss) == "regression":
         return regression_metrics(outputs, y)
     return classification_metrics(outputs, y, loss)
 
 
 def point_predictions(outputs: torch.Tensor, loss: str) -> torch.Tensor:
     """What a model predicts for each sample: a class label, or the regression value."""
-    return outputs.reshape(-1) if loss == "mse" else predict_labels(outputs, loss)
+    regression = task_of(loss) == "regression"
+    return outputs.reshape(-1) if regression else predict_labels(outputs, loss)
 
 
 def query_values(outputs: torch.Tensor, queries: list[float], loss: str) -> dict[str, float]:
     """``{"x=4.0": value}``: the prediction (regression), P(y = 1) (binary) or the class."""
-    if loss == "mse":
+    if task_of(loss) == "regression":
         values = outputs.reshape(-1)
-    elif loss == "cross_entropy":
+    elif LOSSES[loss].multiclass:
         values = predict_labels(outputs, loss)
     else:
         values = probabilities(outputs, loss)

@@ -19,9 +19,10 @@ from torch import nn
 
 from lrlab.config import ModelConfig, VariantConfig
 from lrlab.errors import ConfigError, DataError
+from lrlab.loss_table import LOSSES
 
 ACTIVATIONS = {"sigmoid": torch.sigmoid, "relu": torch.relu, "tanh": torch.tanh}
-CHECKPOINT_KEYS = {"state_dict", "config", "meta"}
+CHECKPOINT_KEYS = {"state_dict", "initial_state_dict", "config", "meta"}
 
 
 class Affine(nn.Linear):
@@ -116,12 +117,25 @@ def forward_in_batches(
 # --- checkpoints ----------------------------------------------------------------------------
 
 
+def cpu_state(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A detached CPU copy of a state dict (safe to keep while training goes on)."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in state_dict.items()}
+
+
 def make_checkpoint(
-    state_dict: dict[str, torch.Tensor], config: dict[str, Any], meta: dict[str, Any]
+    state_dict: dict[str, torch.Tensor],
+    initial_state_dict: dict[str, torch.Tensor],
+    config: dict[str, Any],
+    meta: dict[str, Any],
 ) -> dict[str, Any]:
-    """The dict ``models/<variant>.pt`` holds: CPU state dict, variant config, run metadata."""
-    state = {k: v.detach().to("cpu", copy=True) for k, v in state_dict.items()}
-    return {"state_dict": state, "config": config, "meta": meta}
+    """The dict a model file holds: the trained and the initial weights (CPU), the variant's
+    config with every model width resolved, and run metadata."""
+    return {
+        "state_dict": cpu_state(state_dict),
+        "initial_state_dict": cpu_state(initial_state_dict),
+        "config": config,
+        "meta": meta,
+    }
 
 
 def _rerun(key: str) -> str:
@@ -136,9 +150,13 @@ def parse_checkpoint(obj: Any, source: str, key: str) -> dict[str, Any]:
             f"{source}: not an lrlab model file (expected a dict with keys "
             f"{sorted(CHECKPOINT_KEYS)}, found {found}). {_rerun(key)}"
         )
+    for part in ("state_dict", "initial_state_dict"):
+        tensors = obj[part]
+        if not isinstance(tensors, dict) or not all(
+            isinstance(v, torch.Tensor) for v in tensors.values()
+        ):
+            raise DataError(f"{source}: '{part}' is not a dict of tensors. {_rerun(key)}")
     state = obj["state_dict"]
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise DataError(f"{source}: 'state_dict' is not a dict of tensors. {_rerun(key)}")
     bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
     if bad:
         raise DataError(
@@ -215,14 +233,15 @@ def check_data_fits(
         )
     if task == "classification":
         k = num_classes(y, info)
-        want = 2 if variant.loss != "cross_entropy" else sizes[-1]
+        multiclass = LOSSES[variant.loss].multiclass
+        want = sizes[-1] if multiclass else 2
         if k != want:
             raise ConfigError(
                 f"variants.{key}: loss '{variant.loss}' with model sizes {sizes} predicts "
                 f"{want} classes, but dataset '{variant.dataset}' has {k}. "
                 + (
                     f"Set the last of variants.{key}.model.sizes to {k}."
-                    if variant.loss == "cross_entropy"
+                    if multiclass
                     else "Use loss cross_entropy with a softmax or mlp model."
                 )
             )

@@ -32,11 +32,11 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from lrlab.config import ModelConfig
 from lrlab.errors import ConfigError
+from lrlab.loss_table import LOSSES, task_of
 from lrlab.objectives import Objective, logistic_objective, scores, softmax_objective, whiten
 
 Array = np.ndarray
 Maybe = np.ndarray | None
-BINARY = ("bce", "bce_sum", "bce_clamped", "bce_logits")
 MAX_BASELINE_FEATURES = 100  # fit a logistic-regression baseline only for small tabular data
 CONVERGED_GRAD_NORM = 1e-5
 # L-BFGS iterations: a logistic fit converges in far fewer. Softmax regression on 60000 x 784
@@ -190,19 +190,19 @@ def mlp_baseline(
 
 
 def _check_inputs(model: ModelConfig, loss: str, y: np.ndarray, k: int) -> None:
-    regression = loss == "mse"
+    regression = task_of(loss) == "regression"
     if regression == (y.dtype.kind in "iub"):
         task = "classification" if regression else "regression"
         raise ConfigError(
             f"loss '{loss}' does not fit this {task} dataset (labels of dtype {y.dtype}). "
             "Use mse for regression and bce/bce_logits/cross_entropy for classification."
         )
-    if loss in BINARY and k != 2:
+    if LOSSES[loss].binary and k != 2:
         raise ConfigError(
             f"loss '{loss}' is binary but the dataset has {k} classes; use "
             "cross_entropy with a softmax or mlp model."
         )
-    if loss == "cross_entropy" and model.sizes[-1] != k:
+    if LOSSES[loss].multiclass and model.sizes[-1] != k:
         raise ConfigError(
             f"model.sizes ends with {model.sizes[-1]} outputs but the dataset "
             f"has {k} classes; make the last size {k}."
@@ -221,10 +221,11 @@ def compute_reference(
     """The reference for a variant (model, loss) on its data, as a JSON-able dict."""
     start = time.perf_counter()
     x, x_test = _array(x), _array(x_test)  # as given: no float64 copy
-    k = 0 if loss == "mse" else int(num_classes or int(y.max()) + 1)
+    regression = task_of(loss) == "regression"
+    k = 0 if regression else int(num_classes or int(y.max()) + 1)
     _check_inputs(model, loss, np.asarray(y), k)
     scale = float(len(y)) if loss == "bce_sum" else 1.0
-    if loss == "mse":
+    if regression:
         x, x_test, y, y_test = (_array(a, np.float64) for a in (x, x_test, y, y_test))
         out = least_squares(x, y)
         if x_test is not None:
@@ -232,7 +233,7 @@ def compute_reference(
             out["test_mse"] = float(np.mean((x_test @ w + out["bias"] - y_test) ** 2))
     elif model.kind == "mlp":
         out = mlp_baseline(x, y, x_test, y_test, k, scale)
-    elif loss == "cross_entropy":
+    elif LOSSES[loss].multiclass:
         out = softmax_reference(x, y, x_test, y_test, k)
     else:
         out = logistic_reference(x, y, x_test, y_test, scale)

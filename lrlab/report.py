@@ -2,23 +2,33 @@
 
 :func:`build_report` is pure: it takes the variant configs, each variant's metrics dict (as
 ``metrics/<variant>.json`` holds it), the lessons' published figures (``lessons.yaml``) and
-the figure list of :mod:`lrlab.plotting.plan`, and returns Markdown. Numbers are never typed
+the figures found in each variant's figure folder, and returns Markdown. Numbers are never typed
 in here: every one comes from the metrics or from lessons.yaml.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lrlab.config import VariantConfig
 from lrlab.errors import LrlabError
-from lrlab.plotting.plan import SHARED, FigureSpec
+from lrlab.layout import LESSON_FIGURES
 
 DASH = "—"
+
+
+@dataclass(frozen=True)
+class FigureLink:
+    """A rendered figure: its owner (a variant or ``lessons``), relative path and caption."""
+
+    owner: str
+    path: str
+    caption: str
 
 
 class _Strict(BaseModel):
@@ -227,18 +237,14 @@ def details_table(
     return lines if len(lines) > 2 else []
 
 
-def figure_section(figures: list[FigureSpec], existing: Collection[str]) -> list[str]:
+def figure_section(figures: list[FigureLink]) -> list[str]:
     lines: list[str] = []
     owner = None
-    for spec in figures:
-        if spec.owner != owner:
-            owner = spec.owner
-            lines += ["", f"### {'Lesson illustrations' if owner == SHARED else owner}"]
-        if spec.path in existing:
-            lines += ["", f"![{spec.owner}: {spec.caption}]({spec.path})"]
-        else:
-            missing = f"{spec.path} ({spec.caption}): not rendered; run `python -m stages.plots`."
-            lines += ["", f"*{missing}*"]
+    for fig in figures:
+        if fig.owner != owner:
+            owner = fig.owner
+            lines += ["", f"### {'Lesson illustrations' if owner == LESSON_FIGURES else owner}"]
+        lines += ["", f"![{fig.owner}: {fig.caption}]({fig.path})"]
     return lines
 
 
@@ -246,10 +252,9 @@ def build_report(
     variants: Mapping[str, VariantConfig],
     metrics: Mapping[str, Mapping[str, Any]],
     lessons: LessonsFile,
-    figures: list[FigureSpec],
-    existing: Collection[str] = (),
+    figures: list[FigureLink],
 ) -> str:
-    """The whole report.md; ``existing`` lists the figure paths that are present."""
+    """The whole report.md."""
     typical = any(e.source == "typical" for e in lessons.variants.values())
     lines = [
         "# lrlab results",
@@ -272,5 +277,5 @@ def build_report(
         lines += ["", "## Point predictions and parameters", "", *details]
     lines += ["", "## Lessons", ""]
     lines += [f"- **{i}** `{lesson.file}`: {lesson.topic}" for i, lesson in lessons.lessons.items()]
-    lines += ["", "## Figures", *figure_section(figures, existing)]
+    lines += ["", "## Figures", *figure_section(figures)]
     return "\n".join(lines) + "\n"

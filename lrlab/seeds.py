@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from lrlab import layout
+
 
 @dataclass(frozen=True)
 class Run:
@@ -73,7 +75,7 @@ def seed_runs(runs: list[Run], variant: str, like: Run) -> list[Run]:
     chosen: dict[int, Run] = {}
     for run in runs:
         config = run.params.get("variants", {}).get(variant)
-        path = f"metrics/{variant}.json"
+        path = layout.relative(".", layout.metrics_file(".", variant))
         if config is None or path not in run.metrics or _without_seed(config) != target:
             continue
         chosen.setdefault(seed_of(run, variant), run)

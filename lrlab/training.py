@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from lrlab.config import ModelConfig, OptimizerConfig
 from lrlab.errors import ConfigError, TrainingError
+from lrlab.loss_table import task_of
 from lrlab.losses import get_loss, predict_labels, shape_targets
 from lrlab.numpy_logreg import NumpyLogisticRegression
 
@@ -133,6 +134,7 @@ def check_finite_weights(
 
 def train(
     model: nn.Module,
+    *,
     loss_name: str,
     optimizer_cfg: OptimizerConfig,
     x: torch.Tensor,
@@ -155,7 +157,7 @@ def train(
     set-up cost out of a timing.
     """
     loss_fn = get_loss(loss_name)
-    classify = loss_name != "mse"
+    classify = task_of(loss_name) == "classification"
     targets = shape_targets(y, loss_name, x.dtype)
     labels = y.long().reshape(-1) if classify else None
     optimizer = optimizer or make_optimizer(model.parameters(), optimizer_cfg)

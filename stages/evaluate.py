@@ -2,10 +2,10 @@
 
     python -m stages.evaluate <variant> [--params params.yaml] [--root .]
 
-Reads ``variants.<variant>``, ``models/<variant>.pt`` (safely, ``weights_only=True``) and
-``data/prepared/<dataset>.npz``; computes the reference (the exact optimum of the variant's
-objective, or the MLP baselines; :mod:`lrlab.reference`), evaluates the model on the CPU and
-writes ``metrics/<variant>.json`` and ``plots/<variant>/predictions.csv``. The reference is
+Reads ``variants.<variant>``, the model file (safely, ``weights_only=True``) and the prepared
+dataset; computes the reference (the exact optimum of the variant's objective, or the MLP
+baselines; :mod:`lrlab.reference`), evaluates the model on the CPU and writes the metrics
+JSON and the predictions CSV (paths: :mod:`lrlab.layout`). The reference is
 computed here rather than in a stage of its own: a stage costs ~1 s of DVC bookkeeping and
 start-up per variant, and all but Fashion-MNIST's reference take milliseconds.
 """
@@ -18,8 +18,9 @@ from typing import Any
 
 import torch
 
+from lrlab import layout
 from lrlab.config import ParamsFile, VariantConfig
-from lrlab.datasets.prepared import PreparedData, load_prepared, prepared_path
+from lrlab.datasets.prepared import PreparedData, load_prepared
 from lrlab.errors import ConfigError, DataError
 from lrlab.io import UnreadableTorchFile, load_torch, write_csv, write_json
 from lrlab.metrics import evaluate
@@ -72,7 +73,10 @@ def main(argv: list[str]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     key, root = args.variant, args.root
     variant = ParamsFile(args.params or root / "params.yaml").variant(key)
-    model_path = root / "models" / f"{key}.pt"
+    path = layout.prepared_file(root, variant.dataset)
+    arrays = load_prepared(path)
+    variant = variant.for_data(arrays.x_train.shape[1], arrays.info.get("num_classes"))
+    model_path = layout.model_file(root, key)
     checkpoint = read_checkpoint(model_path, key)
     if checkpoint["config"] != variant.model_dump():
         changes = "; ".join(config_changes(checkpoint["config"], variant.model_dump()))
@@ -83,14 +87,12 @@ def main(argv: list[str]) -> None:
     saved = VariantConfig.model_validate(checkpoint["config"])
     model = build_model(saved.model, torch.Generator().manual_seed(0))
     load_weights(model, checkpoint["state_dict"], str(model_path), key)
-    path = prepared_path(root, variant.dataset)
-    arrays = load_prepared(path)
     data = arrays.map(torch.from_numpy)  # the same memory, as tensors
     check_data_fits(key, variant, data.x_train, data.y_train, data.info)
     reference = reference_for(key, variant, arrays, path)
     metrics, columns = evaluate(model, variant, data, reference, checkpoint["meta"])
-    write_json(root / "metrics" / f"{key}.json", metrics)
-    write_csv(root / "plots" / key / "predictions.csv", columns)
+    write_json(layout.metrics_file(root, key), metrics)
+    write_csv(layout.predictions_file(root, key), columns)
     test = metrics.get("test", metrics["train"])
     log.info(
         "evaluate@%s: reference %s %.6g (%.1f s); train loss %.6g%s",

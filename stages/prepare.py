@@ -15,10 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lrlab import layout
 from lrlab.config import ParamsFile
 from lrlab.datasets import embedded, readers, registry
 from lrlab.datasets import prepare as prep
-from lrlab.datasets.prepared import SUFFIX, PreparedData, save_prepared
+from lrlab.datasets.prepared import PreparedData, save_prepared
 from lrlab.io import write_json
 from stages._cli import run
 
@@ -85,8 +86,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m stages.prepare", description=__doc__)
     parser.add_argument("dataset", help="one of: " + ", ".join(PREPARERS))
     parser.add_argument("--params", type=Path, default=REPO / "params.yaml")
-    parser.add_argument("--raw", type=Path, default=REPO / "data" / "raw", help="raw data root")
-    parser.add_argument("--out", type=Path, default=REPO / "data" / "prepared")
+    parser.add_argument("--root", type=Path, default=REPO, help="repository root")
     return parser.parse_args(argv)
 
 
@@ -95,10 +95,11 @@ def main(argv: list[str]) -> None:
     started = time.perf_counter()
     params = ParamsFile(args.params)
     cfg = params.dataset(args.dataset)  # unknown names fail here, listing the known ones
-    prepared = PREPARERS[args.dataset](args.dataset, cfg, params.seed(), args.raw)
-    target = args.out / f"{args.dataset}{SUFFIX}"
+    raw = layout.raw_dir(args.root, args.dataset).parent
+    prepared = PREPARERS[args.dataset](args.dataset, cfg, params.seed(), raw)
+    target = layout.prepared_file(args.root, args.dataset)
     save_prepared(target, prepared)
-    write_json(target.with_suffix(".json"), prepared.info)
+    write_json(layout.prepared_info(args.root, args.dataset), prepared.info)
     print(f"{summary(prepared.info)} -> {target} ({time.perf_counter() - started:.1f} s)")
 
 

@@ -1,10 +1,11 @@
-"""report stage: write report.md, one table of every variant followed by the figures.
+"""Stage ``report``: write report.md, one table of every variant followed by its figures.
 
-Reads ``metrics/<variant>.json`` for every variant of params.yaml (a missing or broken file
-stops with its name), the lessons' published figures from ``lessons.yaml`` and links the
-figures of :func:`lrlab.plotting.plan.plan_figures`.
+Reads the metrics of every variant of params.yaml (a missing or broken file stops with its
+name), the lessons' published figures from ``lessons.yaml`` (optional per variant) and lists
+the PNGs in each variant's figure folder and in the lessons' folder. dvc.yaml makes it depend
+on the folders ``metrics/`` and ``figures/``, so a new variant needs no edit there.
 
-    python -m stages.report [--root DIR] [--out report.md] [--lessons lessons.yaml]
+    python -m stages.report [--root DIR] [--lessons lessons.yaml]
 """
 
 from __future__ import annotations
@@ -14,19 +15,32 @@ from pathlib import Path
 
 import yaml
 
+from lrlab import layout
 from lrlab.config import ParamsFile
 from lrlab.errors import LrlabError
 from lrlab.io import write_text
-from lrlab.plotting.artifacts import read_metrics
-from lrlab.plotting.plan import plan_figures
-from lrlab.report import build_report, parse_lessons
+from lrlab.outputs import read_metrics
+from lrlab.plotting.catalogue import ordered
+from lrlab.report import FigureLink, build_report, parse_lessons
 from stages._cli import run
+
+
+def figure_links(root: Path, owners: list[str]) -> list[FigureLink]:
+    """The PNGs in each owner's figure folder, in catalogue order (unknown names last)."""
+    links = []
+    for owner in owners:
+        catalogue = dict(ordered(lessons=owner == layout.LESSON_FIGURES))
+        order = {name: i for i, name in enumerate(catalogue)}
+        pngs = layout.figures_dir(root, owner).glob("*.png")
+        for png in sorted(pngs, key=lambda p: (order.get(p.stem, len(order)), p.stem)):
+            text = catalogue.get(png.stem, png.stem)
+            links.append(FigureLink(owner, layout.relative(root, png), text))
+    return links
 
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m stages.report", description=__doc__)
     parser.add_argument("--root", type=Path, default=Path("."), help="repository root")
-    parser.add_argument("--out", type=Path, default=Path("report.md"), help="under --root")
     parser.add_argument("--lessons", type=Path, default=Path("lessons.yaml"), help="under --root")
     args = parser.parse_args(argv)
     root = args.root
@@ -51,11 +65,9 @@ def main(argv: list[str]) -> None:
         raise LrlabError(f"{args.lessons}: not valid YAML ({exc}).") from None
     lessons = parse_lessons(raw, str(args.lessons))
 
-    figures = plan_figures(variants)
-    existing = {spec.path for spec in figures if (root / spec.path).is_file()}
-    text = build_report(variants, metrics, lessons, figures, existing)
-    write_text(root / args.out, text)
-    print(f"report: wrote {args.out} ({len(variants)} variants, {len(existing)} figures)")
+    figures = figure_links(root, [layout.LESSON_FIGURES, *variants])
+    write_text(layout.report_file(root), build_report(variants, metrics, lessons, figures))
+    print(f"report: wrote {layout.REPORT} ({len(variants)} variants, {len(figures)} figures)")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import json
 import subprocess
 from pathlib import Path
 
+from lrlab import layout
 from lrlab.errors import LrlabError
 from lrlab.seeds import Run, metric_value, runs_of, seed_of, seed_runs, summarize
 from stages._cli import run
@@ -55,16 +56,17 @@ def main(argv: list[str]) -> None:
     args = parse_args(argv)
     data = json.loads(args.json.read_text()) if args.json else exp_show(args.repo)
     runs = runs_of(data)
+    rel = layout.relative(".", layout.metrics_file(".", args.variant))
     chosen = seed_runs(runs, args.variant, baseline(runs, args.variant))
     if not chosen:
-        raise LrlabError(f"no experiment holds metrics/{args.variant}.json; run the sweep first.")
+        raise LrlabError(f"no experiment holds {rel}; run the sweep first.")
     header = "| run | seed | " + " | ".join(args.metric) + " |"
     print(header + "\n|" + "---|" * (2 + len(args.metric)))
     columns: dict[str, list[float]] = {m: [] for m in args.metric}
     for r in chosen:
         cells = []
         for m in args.metric:
-            value = metric_value(r.metrics[f"metrics/{args.variant}.json"], m)
+            value = metric_value(r.metrics[rel], m)
             cells.append("—" if value is None else f"{value:.6g}")
             if value is not None:
                 columns[m].append(value)

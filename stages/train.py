@@ -3,8 +3,9 @@
     python -m stages.train <variant> [--params params.yaml] [--root .]
 
 Reads ``seed``, ``device``, ``num_threads`` and ``variants.<variant>`` from params.yaml and
-``data/prepared/<dataset>.npz``; writes ``models/<variant>.pt`` (state dict, variant config,
-run metadata) and ``plots/<variant>/history.csv``. Nothing is written if training fails.
+the prepared dataset; writes the model file (trained and initial weights, the variant config
+with its widths taken from the data, run metadata) and the per-epoch history, at the paths
+of :mod:`lrlab.layout`. Nothing is written if training fails.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any
 
 import torch
 
+from lrlab import layout
 from lrlab.config import ParamsFile, Runtime, VariantConfig
-from lrlab.datasets.prepared import PreparedData, load_prepared, prepared_path
+from lrlab.datasets.prepared import PreparedData, load_prepared
 from lrlab.device import configure_threads, resolve_device, to_device
 from lrlab.io import save_torch, write_csv
-from lrlab.models import build_model, check_data_fits, make_checkpoint
+from lrlab.models import build_model, check_data_fits, cpu_state, make_checkpoint
 from lrlab.training import derive_seeds, make_optimizer, numpy_state_dict, train, train_numpy
 from stages._cli import parse_variant_args, run
 
@@ -28,9 +30,11 @@ log = logging.getLogger("stages.train")
 
 def train_torch(
     key: str, variant: VariantConfig, runtime: Runtime, data: PreparedData, device: torch.device
-) -> tuple[dict[str, torch.Tensor], list[dict[str, Any]], dict[str, Any]]:
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], list[dict[str, Any]], dict]:
     init_seed, shuffle_seed = derive_seeds(runtime.seed, variant.seed_offset)
-    model = build_model(variant.model, torch.Generator().manual_seed(init_seed)).to(device)
+    model = build_model(variant.model, torch.Generator().manual_seed(init_seed))
+    initial = cpu_state(model.state_dict())
+    model = model.to(device)
     shuffler = torch.Generator(device=device).manual_seed(shuffle_seed)
     x, y = to_device(data.x_train, device), to_device(data.y_train, device)
     optimizer = make_optimizer(model.parameters(), variant.optimizer)  # set-up outside the timing
@@ -39,29 +43,32 @@ def train_torch(
     start = time.perf_counter()
     history = train(
         model,
-        variant.loss,
-        variant.optimizer,
-        x,
-        y,
-        variant.epochs,
-        variant.batch_size,
-        variant.shuffle,
-        shuffler,
+        loss_name=variant.loss,
+        optimizer_cfg=variant.optimizer,
+        x=x,
+        y=y,
+        epochs=variant.epochs,
+        batch_size=variant.batch_size,
+        shuffle=variant.shuffle,
+        generator=shuffler,
         name=key,
         optimizer=optimizer,
     )
     seconds = time.perf_counter() - start
-    return model.state_dict(), history, {"device": str(device), "train_seconds": seconds}
+    meta = {"device": str(device), "train_seconds": seconds}
+    return model.state_dict(), initial, history, meta
 
 
 def train_with_numpy(
     key: str, variant: VariantConfig, data: PreparedData
-) -> tuple[dict[str, torch.Tensor], list[dict[str, Any]], dict[str, Any]]:
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], list[dict[str, Any]], dict]:
     x, y = data.x_train.double().numpy(), data.y_train.double().numpy()
     start = time.perf_counter()
     model, history = train_numpy(variant.model, variant.optimizer, x, y, variant.epochs, key)
     seconds = time.perf_counter() - start
-    return numpy_state_dict(model), history, {"device": "cpu", "train_seconds": seconds}
+    state = numpy_state_dict(model)
+    initial = {k: torch.zeros_like(v) for k, v in state.items()}  # lesson 004 starts at 0
+    return state, initial, history, {"device": "cpu", "train_seconds": seconds}
 
 
 def main(argv: list[str]) -> None:
@@ -70,18 +77,19 @@ def main(argv: list[str]) -> None:
     params = ParamsFile(args.params or args.root / "params.yaml")
     runtime, variant = params.runtime(), params.variant(args.variant)
     device = resolve_device(runtime.device)  # `cuda` without a GPU fails here, before any work
-    data = load_prepared(prepared_path(args.root, variant.dataset)).map(torch.from_numpy)
+    data = load_prepared(layout.prepared_file(args.root, variant.dataset)).map(torch.from_numpy)
+    variant = variant.for_data(data.x_train.shape[1], data.info.get("num_classes"))
     check_data_fits(args.variant, variant, data.x_train, data.y_train, data.info)
     configure_threads(runtime.num_threads)
     if variant.model.kind == "numpy_logistic":
-        state, history, meta = train_with_numpy(args.variant, variant, data)
+        state, initial, history, meta = train_with_numpy(args.variant, variant, data)
     else:
-        state, history, meta = train_torch(args.variant, variant, runtime, data, device)
+        state, initial, history, meta = train_torch(args.variant, variant, runtime, data, device)
     meta.update(epochs=variant.epochs, seed=runtime.seed)
-    checkpoint = make_checkpoint(state, variant.model_dump(), meta)
-    save_torch(args.root / "models" / f"{args.variant}.pt", checkpoint)
+    checkpoint = make_checkpoint(state, initial, variant.model_dump(), meta)
+    save_torch(layout.model_file(args.root, args.variant), checkpoint)
     columns = {name: [row[name] for row in history] for name in history[0]}
-    write_csv(args.root / "plots" / args.variant / "history.csv", columns)
+    write_csv(layout.history_file(args.root, args.variant), columns)
     last = history[-1]
     log.info(
         "train@%s: %d epochs in %.2f s on %s; final train loss %.6g%s",

@@ -153,8 +153,8 @@ SHAPES = {
     "breast-cancer": (30, 2, 40, 12, {}),
     "diabetes": (8, 2, 40, 12, {}),
     "two-clusters": (2, 2, 32, 8, {}),
-    "mnist": (784, 10, 80, 20, {}),
-    "fashion-mnist": (784, 10, 80, 20, {}),
+    "mnist": (784, 10, 80, 20, {"image_shape": [28, 28]}),  # as prepare_images records it
+    "fashion-mnist": (784, 10, 80, 20, {"image_shape": [28, 28]}),
 }
 
 
@@ -188,10 +188,11 @@ def make_dataset(name: str, seed: int = 0) -> Any:
 
 def write_prepared(root: Path, *names: str) -> Path:
     """``root/data/prepared/<name>.npz`` for each dataset name; returns ``root``."""
-    from lrlab.datasets.prepared import prepared_path, save_prepared
+    from lrlab import layout
+    from lrlab.datasets.prepared import save_prepared
 
     for name in names:
-        save_prepared(prepared_path(root, name), make_dataset(name))
+        save_prepared(layout.prepared_file(root, name), make_dataset(name))
     return root
 
 

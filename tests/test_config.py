@@ -10,8 +10,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from lrlab.config import ALL_DATASETS, ParamsFile, VariantConfig
+from lrlab.config import ALL_DATASETS, ModelConfig, ParamsFile, VariantConfig
 from lrlab.errors import ConfigError
+from lrlab.loss_table import LOSSES
 
 REPO = Path(__file__).resolve().parents[1]
 BASE = yaml.safe_load((REPO / "params.yaml").read_text())
@@ -38,7 +39,7 @@ def test_repository_params_are_valid():
     for name in ALL_DATASETS:
         params.dataset(name)
     keys = params.variant_keys()
-    assert len(keys) == 13
+    assert keys == list(BASE["variants"]) and keys  # every variant, in file order
     assert all(isinstance(params.variant(k), VariantConfig) for k in keys)
 
 
@@ -126,6 +127,40 @@ def test_unknown_dataset_name_suggests_nearest(tmp_path):
     assert "variants.mnist_mlp.dataset = 'mnsit'" in message and "did you mean 'mnist'" in message
 
 
+def test_unknown_dataset_names_the_key_and_lists_the_known_datasets(tmp_path):
+    def edit(raw):
+        raw["datasets"]["my-points"] = {"x": [1.0, 2.0], "y": [0, 1]}
+        set_in(raw, "variants.linear_toy.dataset", "no-such-data")
+
+    params = params_with(tmp_path, edit)
+    message = error_of(lambda: params.variant("linear_toy"))
+    assert "variants.linear_toy.dataset = 'no-such-data': not a dataset" in message
+    assert "did you mean" not in message  # nothing is close
+    known = message.split("Known datasets: ", 1)[1]
+    for name in (*ALL_DATASETS, "my-points"):  # built-in ones and the keys under datasets:
+        assert name in known, name
+    assert "add your own under `datasets:`" in message
+
+    # a key under datasets: is a dataset a variant may use; other variants are unaffected
+    def use_own(raw):
+        edit(raw)
+        set_in(raw, "variants.linear_toy.dataset", "my-points")
+
+    assert params_with(tmp_path, use_own).variant("linear_toy").dataset == "my-points"
+    assert params.variant("linear_15pt").dataset == "linear-15pt"
+
+
+def test_the_variant_name_lessons_is_reserved(tmp_path):
+    def edit(raw):
+        raw["variants"]["lessons"] = copy.deepcopy(raw["variants"]["linear_toy"])
+
+    params = params_with(tmp_path, edit)
+    message = error_of(lambda: params.variant("lessons"))
+    assert "variants.lessons" in message and "'lessons' is reserved" in message
+    assert "Rename the variant" in message
+    assert params.variant("linear_toy").dataset == "linear-toy"  # the others still load
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [("loss", "hinge"), ("model.kind", "svm"), ("optimizer.name", "lbfgs")],
@@ -180,3 +215,139 @@ def test_invalid_yaml_and_missing_file(tmp_path):
     bad.write_text("seed: [1, 2\n")
     assert "not valid YAML" in error_of(lambda: ParamsFile(bad))
     assert "file not found" in error_of(lambda: ParamsFile(tmp_path / "nope.yaml"))
+
+
+# --- widths from the data, output from the loss ---------------------------------------------
+
+
+def variant_of(model: dict[str, Any], loss: str, dataset: str = "two-clusters") -> VariantConfig:
+    return VariantConfig.model_validate(
+        {
+            "dataset": dataset,
+            "model": model,
+            "loss": loss,
+            "optimizer": {"name": "sgd", "lr": 0.1},
+            "epochs": 1,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "loss", "n_features", "num_classes", "sizes"),
+    [
+        ("linear", "mse", 3, None, [3, 1]),
+        ("logistic", "bce", 5, 2, [5, 1]),
+        ("logistic", "bce_logits", 2, 2, [2, 1]),
+        ("numpy_logistic", "bce", 30, 2, [30, 1]),
+        ("softmax", "cross_entropy", 784, 10, [784, 10]),
+        ("softmax", "cross_entropy", 2, 3, [2, 3]),
+    ],
+)
+def test_omitted_sizes_come_from_the_data(kind, loss, n_features, num_classes, sizes):
+    variant = variant_of({"kind": kind}, loss)
+    assert variant.model.sizes is None and not variant.model.resolved
+    resolved = variant.for_data(n_features, num_classes)
+    assert resolved.model.sizes == sizes and resolved.model.resolved
+    assert resolved.model.kind == kind and resolved.loss == loss
+    assert variant.model.sizes is None  # for_data returns a new config
+
+
+def test_omitted_sizes_in_params_yaml_come_from_the_data(tmp_path):
+    def edit(raw):
+        raw["variants"]["fashion_softmax"]["model"].pop("sizes")
+        raw["variants"]["breast_cancer_torch"]["model"].pop("sizes")
+
+    params = params_with(tmp_path, edit)
+    softmax = params.variant("fashion_softmax")
+    assert softmax.model.sizes is None
+    assert softmax.for_data(784, 10).model.sizes == [784, 10]
+    assert params.variant("breast_cancer_torch").for_data(30, 2).model.sizes == [30, 1]
+
+
+def test_an_mlp_needs_sizes():
+    with pytest.raises(ValidationError, match=r"an mlp needs sizes: \[in, hidden..., out\]"):
+        variant_of({"kind": "mlp"}, "cross_entropy")
+
+
+@pytest.mark.parametrize(
+    ("loss", "num_classes", "expected"),
+    [("cross_entropy", 3, [2, 16, 3]), ("bce", 2, [2, 16, 1]), ("mse", None, [2, 16, 1])],
+)
+def test_mlp_in_and_out_widths_come_from_the_data(loss, num_classes, expected):
+    variant = variant_of({"kind": "mlp", "sizes": ["in", 16, "out"]}, loss)
+    assert variant.model.sizes == ["in", 16, "out"] and not variant.model.resolved
+    resolved = variant.for_data(2, num_classes)
+    assert resolved.model.sizes == expected and resolved.model.resolved
+    # the hidden widths and every other setting stay as written
+    assert resolved.model_dump() == {
+        **variant.model_dump(),
+        "model": {**variant.model.model_dump(), "sizes": expected},
+    }
+    assert variant_of({"kind": "mlp", "sizes": ["in", 8, 4, "out"]}, loss).for_data(
+        5, num_classes
+    ).model.sizes == [5, 8, 4, expected[-1]]
+
+
+def test_for_data_keeps_explicit_widths_for_the_data_check():
+    """Numbers written in params.yaml are not replaced: a mismatch with the data is caught by
+    check_data_fits, naming the sizes key, not silently fixed."""
+    variant = variant_of({"kind": "mlp", "sizes": [8, 6, 1]}, "bce", dataset="diabetes")
+    assert variant.model.resolved
+    assert variant.for_data(5, 2).model.sizes == [8, 6, 1]
+    assert variant.for_data(5, 2) == variant
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [["in", 16, "in"], [4, "in", 1], ["out", 16, "out"], ["in", "out", 10], [4, "out", 16, 1]],
+    ids=str,
+)
+def test_in_and_out_only_as_first_and_last_width(tmp_path, sizes):
+    params = params_with(
+        tmp_path, lambda raw: set_in(raw, "variants.two_clusters.model.sizes", sizes)
+    )
+    message = error_of(lambda: params.variant("two_clusters"))
+    assert "variants.two_clusters.model" in message
+    assert "'in' may only be the first width and 'out' only the last" in message
+    with pytest.raises(ValidationError, match="'in' may only be the first width"):
+        ModelConfig(kind="mlp", sizes=sizes)
+
+
+def test_in_and_out_are_the_only_words_allowed_as_widths(tmp_path):
+    params = params_with(
+        tmp_path, lambda raw: set_in(raw, "variants.two_clusters.model.sizes", ["in", "ten", 2])
+    )
+    message = error_of(lambda: params.variant("two_clusters"))
+    assert "variants.two_clusters.model.sizes[1] = 'ten'" in message
+    assert "'in' or 'out'" in message
+
+
+@pytest.mark.parametrize("loss", list(LOSSES))
+def test_model_output_defaults_from_the_loss(loss):
+    kind = {"mse": "linear", "cross_entropy": "softmax"}.get(loss, "logistic")
+    variant = variant_of({"kind": kind}, loss)
+    expected = "sigmoid" if loss in ("bce", "bce_sum", "bce_clamped") else "raw"
+    assert LOSSES[loss].output == expected
+    assert variant.model.output == expected
+    assert variant.task == LOSSES[loss].task
+    assert variant.task == ("regression" if loss == "mse" else "classification")
+
+
+def test_model_output_defaults_from_the_loss_in_params_yaml(tmp_path):
+    def edit(raw):
+        for key in ("study_hours", "exam_scores_builtin", "two_clusters", "linear_toy"):
+            raw["variants"][key]["model"].pop("output")
+
+    params = params_with(tmp_path, edit)
+    assert params.variant("study_hours").model.output == "sigmoid"  # bce
+    assert params.variant("exam_scores_builtin").model.output == "raw"  # bce_logits
+    assert params.variant("two_clusters").model.output == "raw"  # cross_entropy
+    assert params.variant("linear_toy").model.output == "raw"  # mse
+
+
+def test_an_explicit_output_that_does_not_fit_the_loss_is_still_refused(tmp_path):
+    params = params_with(
+        tmp_path, lambda raw: set_in(raw, "variants.study_hours.model.output", "raw")
+    )
+    message = error_of(lambda: params.variant("study_hours"))
+    assert "loss 'bce' takes probabilities, so model.output must be 'sigmoid'" in message

@@ -10,6 +10,7 @@ import time
 import pytest
 from fixtures_data import files_under, gz, idx_contents, spec_for, write_mirror
 
+from lrlab import layout
 from lrlab.config import REMOTE_DATASETS
 from lrlab.datasets import download as dl
 from lrlab.datasets import registry
@@ -238,9 +239,16 @@ def test_stage_reads_a_relative_data_mirror_from_the_repo_root(
     monkeypatch.setitem(registry.REMOTE, "mnist", spec)
     monkeypatch.setattr(stage, "REPO", tmp_path)
     monkeypatch.setenv("DATA_MIRROR", "mirror")
-    stage.main(["mnist", "--out", str(tmp_path / "raw")])
-    assert (tmp_path / "raw/mnist/MNIST/raw/t10k-labels-idx1-ubyte").is_file()
+    stage.main(["mnist", "--out", str(layout.raw_dir(tmp_path, "mnist").parent)])
+    assert (layout.raw_dir(tmp_path, "mnist") / "MNIST/raw/t10k-labels-idx1-ubyte").is_file()
     assert "download mnist: 4 file(s)" in capsys.readouterr().out
+
+
+def test_stage_downloads_by_default_to_where_prepare_reads():
+    """The default --out holds ``<out>/<dataset>``, the layout's raw folder of the repo."""
+    for name in REMOTE_DATASETS:
+        out = stage.parse_args([name]).out
+        assert out / name == layout.raw_dir(stage.REPO, name), name
 
 
 def test_stage_exits_nonzero_with_the_message_and_no_partial_file(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from lrlab import gate
+from lrlab import gate, layout
 from lrlab.gate import GateError, MetricsRegressed
 from stages.check_metrics import main
 
@@ -204,7 +205,7 @@ def test_failure_sentence_names_metric_amount_and_rule() -> None:
         {"mnist_mlp": METRICS}, {"mnist_mlp": metrics(test__accuracy=0.9702)}, rules()
     )
     (row,) = [r for r in rows if r.fails]
-    assert gate.explain(row, "HEAD", "metrics", "metrics_rules.yaml") == (
+    assert gate.explain(row, "HEAD", layout.METRICS, "metrics_rules.yaml") == (
         "mnist_mlp test.accuracy fell from 0.9781 to 0.9702 (-0.0079), more than the allowed "
         "0.005 (rule 'mnist_mlp:test.accuracy' in metrics_rules.yaml: abs_tol 0.005)"
     )
@@ -220,9 +221,14 @@ def git(repo: Path, *args: str) -> str:
 
 
 def write(repo: Path, variant: str, data: dict[str, Any] | str) -> None:
-    (repo / "metrics").mkdir(exist_ok=True)
-    text = data if isinstance(data, str) else json.dumps(data)
-    (repo / "metrics" / f"{variant}.json").write_text(text)
+    path = layout.metrics_file(repo, variant)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+
+
+def shown(variant: str) -> str:
+    """The metrics file of ``variant`` as the gate names it, escaped for a regex."""
+    return re.escape(layout.relative(".", layout.metrics_file(".", variant)))
 
 
 def commit(repo: Path, message: str) -> None:
@@ -270,17 +276,17 @@ def test_within_tolerance_and_improvement_pass(repo: Path) -> None:
 
 
 def test_missing_variant_file_fails(repo: Path) -> None:
-    (repo / "metrics" / "hours_pass.json").unlink()
-    with pytest.raises(MetricsRegressed, match=r"metrics/hours_pass\.json is in the baseline"):
+    layout.metrics_file(repo, "hours_pass").unlink()
+    with pytest.raises(MetricsRegressed, match=rf"{shown('hours_pass')} is in the baseline"):
         check(repo)
 
 
 def test_malformed_workspace_json_fails_naming_the_file(repo: Path) -> None:
     write(repo, "mnist_mlp", '{"test": {"accuracy": 0.97,}}')
-    with pytest.raises(GateError, match=r"metrics/mnist_mlp\.json \(workspace\): not valid JSON"):
+    with pytest.raises(GateError, match=rf"{shown('mnist_mlp')} \(workspace\): not valid JSON"):
         check(repo)
     write(repo, "mnist_mlp", "[1, 2]")
-    with pytest.raises(GateError, match=r"metrics/mnist_mlp\.json .*JSON object"):
+    with pytest.raises(GateError, match=rf"{shown('mnist_mlp')} .*JSON object"):
         check(repo)
 
 
@@ -288,7 +294,7 @@ def test_malformed_baseline_json_fails_naming_the_file(repo: Path) -> None:
     write(repo, "hours_pass", "{oops")
     commit(repo, "broken metrics")
     write(repo, "hours_pass", METRICS)
-    with pytest.raises(GateError, match=r"metrics/hours_pass\.json at HEAD: not valid JSON"):
+    with pytest.raises(GateError, match=rf"{shown('hours_pass')} at HEAD: not valid JSON"):
         check(repo)
 
 

@@ -12,8 +12,9 @@ from torch import nn
 
 from lrlab.config import ModelConfig, VariantConfig
 from lrlab.errors import ConfigError, DataError
+from lrlab.loss_table import LOSSES as TABLE
 from lrlab.losses import (
-    LOSSES,
+    FUNCTIONS,
     bce_clamped,
     get_loss,
     predict_labels,
@@ -126,7 +127,8 @@ def test_bce_sum_is_n_times_bce_and_all_losses_agree_on_the_objective():
 
 def test_targets_and_labels_take_the_loss_specific_shape():
     y = torch.tensor([0, 1, 1])
-    for name in LOSSES:
+    assert set(FUNCTIONS) == set(TABLE)  # every loss in the table has a function, and back
+    for name in FUNCTIONS:
         t = shape_targets(y, name)
         if name == "cross_entropy":
             assert t.dtype == torch.int64 and t.shape == (3,)
@@ -157,11 +159,35 @@ def test_loading_weights_of_another_architecture_names_the_fix():
 def test_a_file_that_is_not_a_checkpoint_is_a_data_error():
     with pytest.raises(DataError, match="not an lrlab model file"):
         parse_checkpoint({"weight": torch.zeros(1)}, "models/x.pt", "x")
-    with pytest.raises(DataError, match="not a dict of tensors"):
-        parse_checkpoint({"state_dict": [1], "config": {}, "meta": {}}, "models/x.pt", "x")
     model = build_model(cfg(), gen(0))
-    ckpt = make_checkpoint(model.state_dict(), {"a": 1}, {"epochs": 1})
+    state = model.state_dict()
+    with pytest.raises(DataError, match="'state_dict' is not a dict of tensors"):
+        parse_checkpoint(
+            {"state_dict": [1], "initial_state_dict": state, "config": {}, "meta": {}},
+            "models/x.pt",
+            "x",
+        )
+    with pytest.raises(DataError, match="'initial_state_dict' is not a dict of tensors"):
+        parse_checkpoint(
+            {"state_dict": state, "initial_state_dict": {"w": 1}, "config": {}, "meta": {}},
+            "models/x.pt",
+            "x",
+        )
+    # the old three-key layout (no initial weights) is not a model file of this version
+    with pytest.raises(DataError, match="not an lrlab model file"):
+        parse_checkpoint({"state_dict": state, "config": {}, "meta": {}}, "models/x.pt", "x")
+    initial = build_model(cfg(), gen(1)).state_dict()
+    ckpt = make_checkpoint(state, initial, {"a": 1}, {"epochs": 1})
+    assert set(ckpt) == {"state_dict", "initial_state_dict", "config", "meta"}
     assert parse_checkpoint(ckpt, "models/x.pt", "x") is ckpt
+    for name, tensor in initial.items():
+        assert torch.equal(ckpt["initial_state_dict"][name], tensor)
+        assert not torch.equal(ckpt["state_dict"][name], tensor)
+        assert ckpt["initial_state_dict"][name].device.type == "cpu"
+    # copies: training on after the checkpoint was made does not change it
+    with torch.no_grad():
+        model.linear.weight.add_(1.0)
+    assert not torch.equal(ckpt["state_dict"]["linear.weight"], model.linear.weight)
 
 
 def test_data_must_fit_the_model():

@@ -1,28 +1,36 @@
 """Figures: each function draws a PNG of the planned pixel size from tiny arrays; boundary
-lines are clipped correctly; saved models read back as layers; the plots stage renders every
-planned figure from a fixture pipeline and names a missing input."""
+lines are clipped correctly; saved models read back as layers; the catalogue picks each
+variant's figures from its model, loss and data; ``figures@<variant>`` renders them from a
+fixture pipeline into one folder, atomically, and names a missing or broken input."""
 
 from __future__ import annotations
 
 import io
-import json
+import re
+import shutil
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
-import yaml
+from fixtures_data import SHAPES, write_params, write_prepared
 from matplotlib.image import imread
 
+from lrlab import layout
 from lrlab.config import ParamsFile, VariantConfig
-from lrlab.datasets.prepared import PreparedData, save_prepared
 from lrlab.errors import LrlabError
+from lrlab.io import load_torch, save_torch, write_csv, write_json
+from lrlab.models import build_model, make_checkpoint
 from lrlab.plotting import boundary, curves, images, lines
-from lrlab.plotting.common import DPI, clip_line, pixel_size, to_png
-from lrlab.plotting.model_params import forward, initial_linear, linear_layers, single_linear
-from lrlab.plotting.plan import dvc_proposal, figure_inputs, plan_figures
-from stages import plots as plots_stage
+from lrlab.plotting.catalogue import LESSON_FIGURES, VARIANT_FIGURES, figures_for, ordered
+from lrlab.plotting.common import DPI, clip_line, pixel_size, signed, to_png
+from lrlab.plotting.draw import DRAW, LESSON_DRAW
+from lrlab.plotting.inputs import Inputs
+from lrlab.plotting.model_params import forward, linear_layers, single_linear
+from lrlab.training import derive_seeds
+from stages import evaluate as evaluate_stage
+from stages import figures as figures_stage
+from stages import train as train_stage
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMS = ParamsFile(REPO / "params.yaml")
@@ -54,9 +62,6 @@ FIGURES = {
     ),
     "curves_regression": lambda: curves.training_curves(
         EPOCHS, LOSS * 100, loss_name="mse", title="t", reference_loss=1.0
-    ),
-    "compare": lambda: curves.loss_comparison(
-        [("numpy", EPOCHS, LOSS), ("torch", EPOCHS * 2, LOSS / 2)], loss_name="bce", title="t"
     ),
     "baseline": lambda: curves.majority_baseline(
         EPOCHS, LOSS, ACC, positive_rate=0.65, loss_name="bce", title="t"
@@ -108,7 +113,7 @@ def test_each_figure_renders_a_png_of_its_planned_size(name):
 
 
 def test_axes_have_labels_and_data_figures_have_legends():
-    for name in ("curves", "fit", "probability", "boundary", "regions", "baseline", "compare"):
+    for name in ("curves", "fit", "probability", "boundary", "regions", "baseline"):
         fig = FIGURES[name]()
         ax = fig.axes[0]
         assert ax.get_xlabel() and ax.get_ylabel(), name
@@ -179,150 +184,254 @@ def test_single_linear_rejects_an_mlp():
         single_linear(state)
 
 
-def test_initial_linear_uses_the_saved_start_or_the_seeded_randn_zero_draw():
-    weight, bias = initial_linear(2, 2017)
-    expected = torch.randn(1, 2, generator=torch.Generator().manual_seed(2017))
-    assert weight == pytest.approx(expected.double().numpy()) and bias.tolist() == [0.0]
-    saved = {"linear.weight": torch.tensor([[0.5, -2.0]]), "linear.bias": torch.tensor([0.25])}
-    weight, bias = initial_linear(2, 2017, saved)
-    assert weight.tolist() == [[0.5, -2.0]] and bias.tolist() == [0.25]
+# --- the catalogue ------------------------------------------------------------------------
 
 
-# --- the plan -----------------------------------------------------------------------------
+def test_every_catalogue_figure_has_a_drawing_and_every_drawing_an_entry():
+    assert set(DRAW) == {e.name for e in VARIANT_FIGURES}
+    assert set(LESSON_DRAW) == {n for n, _ in LESSON_FIGURES}
+    names = [e.name for e in VARIANT_FIGURES]
+    assert len(names) == len(set(names)), "two entries would write the same file"
+    assert len(LESSON_FIGURES) == len({n for n, _ in LESSON_FIGURES})
+    assert all(e.caption for e in VARIANT_FIGURES)
+    assert ordered(lessons=False) == [(e.name, e.caption) for e in VARIANT_FIGURES]
+    assert ordered(lessons=True) == list(LESSON_FIGURES)
 
 
-def test_plan_gives_every_variant_curves_and_the_lessons_their_figures():
-    names = {(s.owner, s.name) for s in plan_figures(VARIANTS)}
-    assert all((key, "curves") in names for key in VARIANTS)
-    expected = {
-        ("lessons", "activations"), ("lessons", "sigmoid"),
-        ("hours_pass", "probability"), ("study_hours", "probability"),
-        ("linear_toy", "fit"), ("linear_synthetic", "fit"), ("linear_15pt", "fit"),
-        ("exam_scores_manual", "boundary"), ("exam_scores_builtin", "sigmoid"),
-        ("breast_cancer_numpy", "numpy_vs_torch"), ("diabetes_deep", "baseline"),
-        ("two_clusters", "regions"), ("mnist_mlp", "samples"), ("mnist_mlp", "confusion"),
-        ("fashion_softmax", "samples"), ("fashion_softmax", "confusion"),
-        ("fashion_softmax", "weights"),
-    }  # fmt: skip
-    assert expected <= names
-    assert ("mnist_mlp", "weights") not in names
-    paths = [s.path for s in plan_figures(VARIANTS)]
-    assert len(paths) == len(set(paths))
+# the figures each variant of params.yaml gets, chosen by its model, loss and data
+EXPECTED_FIGURES = {
+    "hours_pass": {"curves", "probability"},
+    "study_hours": {"curves", "probability"},
+    "linear_toy": {"curves", "fit"},
+    "linear_synthetic": {"curves", "fit"},
+    "linear_15pt": {"curves", "fit"},
+    "exam_scores_manual": {"curves", "boundary", "sigmoid"},
+    "exam_scores_builtin": {"curves", "boundary", "sigmoid"},
+    "breast_cancer_numpy": {"curves"},
+    "breast_cancer_torch": {"curves"},
+    "diabetes_deep": {"curves", "baseline"},
+    "two_clusters": {"curves", "regions"},
+    "mnist_mlp": {"curves", "samples", "confusion"},
+    "fashion_softmax": {"curves", "samples", "confusion", "weights"},
+}
 
 
-def test_dvc_proposal_lists_every_figure_and_input_and_matches_dvc_yaml_once_added():
-    proposal = dvc_proposal(VARIANTS)
-    stage = proposal["stages"]["plots"]
-    outs = [next(iter(entry)) for entry in stage["plots"]]
-    assert outs == [s.path for s in plan_figures(VARIANTS)]
-    inputs = {p for s in plan_figures(VARIANTS) for p in figure_inputs(s, VARIANTS)}
-    assert inputs <= set(stage["deps"])
-    assert all((REPO / d).exists() for d in stage["deps"] if d.startswith(("stages/", "lrlab/")))
-    ids = [next(iter(entry)) for entry in proposal["plots"]]
-    assert {f"loss: {key}" for key in VARIANTS} <= set(ids)
-    dvc = yaml.safe_load((REPO / "dvc.yaml").read_text())
-    if "plots" in dvc.get("stages", {}):  # once the proposal is pasted in, it must stay in sync
-        assert dvc["stages"]["plots"] == stage
-        assert dvc["stages"]["report"] == proposal["stages"]["report"]
+def test_catalogue_gives_every_variant_curves_and_its_own_figures(pipeline):
+    assert set(EXPECTED_FIGURES) == set(VARIANTS), "a variant was added or removed: list it"
+    for key, cfg in VARIANTS.items():
+        entries = figures_for(Inputs(pipeline, key, cfg))
+        names = [e.name for e in entries]
+        assert names == [e.name for e in VARIANT_FIGURES if e.name in names], "catalogue order"
+        assert set(names) == EXPECTED_FIGURES[key], key
+    assert "weights" not in EXPECTED_FIGURES["mnist_mlp"], "an MLP has no per-class weights"
 
 
 # --- the stage on a fixture pipeline ------------------------------------------------------
 
 
+def _resolved(cfg: VariantConfig) -> VariantConfig:
+    d, k = SHAPES[cfg.dataset][:2]
+    return cfg.for_data(d, k or None)
+
+
 def _fake_variant(root: Path, key: str, cfg: VariantConfig, n: int = 24) -> None:
-    """history.csv, predictions.csv, metrics and a model of the right shapes for ``key``."""
-    gen = torch.Generator().manual_seed(len(key))
-    sizes = cfg.model.sizes
-    state = {}
-    for i, (a, b) in enumerate(zip(sizes, sizes[1:], strict=False)):
-        state[f"layers.{i}.weight"] = torch.randn(b, a, generator=gen)
-        state[f"layers.{i}.bias"] = torch.randn(b, generator=gen)
-    (root / "models").mkdir(exist_ok=True)
-    torch.save({"state_dict": state, "config": cfg.model_dump(), "meta": {}},
-               root / f"models/{key}.pt")  # fmt: skip
+    """The model file, history, predictions and metrics of ``key``, of the right shapes."""
+    cfg = _resolved(cfg)
+    initial = build_model(cfg.model, torch.Generator().manual_seed(len(key))).state_dict()
+    trained = build_model(cfg.model, torch.Generator().manual_seed(len(key) + 1)).state_dict()
+    meta = {"device": "cpu", "train_seconds": 0.1, "epochs": 5, "seed": 2017}
+    save_torch(
+        layout.model_file(root, key), make_checkpoint(trained, initial, cfg.model_dump(), meta)
+    )
     history = {"epoch": np.arange(1, 6), "train_loss": np.linspace(1.0, 0.3, 5)}
-    k = max(sizes[-1], 2)
     classify = cfg.task == "classification"
     if classify:
         history["train_accuracy"] = np.linspace(0.5, 0.9, 5)
-    folder = root / "plots" / key
-    folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(history).to_csv(folder / "history.csv", index=False)
+    write_csv(layout.history_file(root, key), history)
+    k = max(cfg.model.sizes[-1], 2)
     actual = np.arange(n) % k if classify else np.linspace(0, 1, n)
-    pd.DataFrame({"actual": actual, "predicted": actual[::-1]}).to_csv(
-        folder / "predictions.csv", index=False
-    )
+    write_csv(layout.predictions_file(root, key), {"actual": actual, "predicted": actual[::-1]})
     metrics = {"train": {"loss": 0.3}, "reference": {"train_loss": 0.25, "method": "lbfgs"}}
-    (root / "metrics").mkdir(exist_ok=True)
-    (root / f"metrics/{key}.json").write_text(json.dumps(metrics))
-
-
-def _fake_dataset(root: Path, cfg: VariantConfig, n: int = 24) -> None:
-    path = root / f"data/prepared/{cfg.dataset}.npz"
-    if path.exists():
-        return
-    d, k = cfg.model.sizes[0], max(cfg.model.sizes[-1], 2)
-    y = torch.arange(n) % k if cfg.task == "classification" else torch.rand(n)
-    info = {"task": cfg.task, "num_classes": k, "feature_scale": [100.0] * d,
-            "true_weight": [2.0], "class_names": [f"class {i}" for i in range(k)]}  # fmt: skip
-    data = PreparedData(torch.rand(n, d), y, torch.rand(n, d), y.clone(), info)
-    save_prepared(path, data.map(lambda t: t.numpy()))
+    write_json(layout.metrics_file(root, key), metrics)
 
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("pipeline")
-    (root / "params.yaml").write_text((REPO / "params.yaml").read_text())
+    write_params(root)
+    write_prepared(root, *{cfg.dataset for cfg in VARIANTS.values()})
     for key, cfg in VARIANTS.items():
         _fake_variant(root, key, cfg)
-        _fake_dataset(root, cfg)
     return root
 
 
-def test_plots_stage_renders_every_planned_figure(pipeline, capsys):
-    plots_stage.main(["--root", str(pipeline)])
-    assert "wrote" in capsys.readouterr().out
-    for spec in plan_figures(VARIANTS):
-        path = pipeline / spec.path
-        assert path.is_file(), spec.path
-        assert imread(path).shape[0] >= 300, spec.path
-    assert not list(pipeline.rglob("*.tmp")), "atomic writes leave no temporary files"
+@pytest.fixture
+def repo(pipeline, tmp_path) -> Path:
+    """A copy of the fixture pipeline that a test may damage."""
+    root = tmp_path / "repo"
+    shutil.copytree(pipeline, root, ignore=shutil.ignore_patterns(layout.FIGURES))
+    return root
 
 
-def test_plots_stage_names_a_missing_input(pipeline, tmp_path):
-    (pipeline / "models/linear_toy.pt").rename(tmp_path / "moved.pt")
-    try:
-        with pytest.raises(LrlabError, match=r"models/linear_toy\.pt: not found.*train@linear_toy"):
-            plots_stage.main(["--root", str(pipeline), "--only", "linear_toy"])
-    finally:
-        (tmp_path / "moved.pt").rename(pipeline / "models/linear_toy.pt")
+def figure_files(root: Path, owner: str) -> set[str]:
+    return {p.name for p in layout.figures_dir(root, owner).iterdir()}
+
+
+@pytest.mark.parametrize("key", list(VARIANTS))
+def test_figures_stage_renders_the_variants_figures_and_nothing_else(pipeline, capsys, key):
+    figures_stage.main([key, "--root", str(pipeline)])
+    assert f"figures@{key}: " in capsys.readouterr().out
+    assert figure_files(pipeline, key) == {f"{name}.png" for name in EXPECTED_FIGURES[key]}
+    for name in EXPECTED_FIGURES[key]:
+        assert imread(layout.figure_file(pipeline, key, name)).shape[0] >= 300, name
+    hidden = [p.name for p in layout.figures_dir(pipeline, key).parent.iterdir()]
+    assert not [h for h in hidden if h.startswith(".")], "the atomic write left a temporary"
+
+
+def test_figures_stage_draws_the_lessons_illustrations(tmp_path, capsys):
+    figures_stage.main(["--lessons", "--root", str(tmp_path)])
+    assert "figures@lessons: activations, sigmoid" in capsys.readouterr().out
+    owner = layout.LESSON_FIGURES
+    assert figure_files(tmp_path, owner) == {f"{name}.png" for name, _ in LESSON_FIGURES}
+    assert imread(layout.figure_file(tmp_path, owner, "activations")).shape[:2] == (660, 880)
+
+
+@pytest.mark.parametrize("argv", [[], ["linear_toy", "--lessons"]])
+def test_figures_stage_wants_a_variant_or_lessons(tmp_path, argv):
+    with pytest.raises(SystemExit) as info:
+        figures_stage.main([*argv, "--root", str(tmp_path)])
+    assert info.value.code == 2
+    assert not (tmp_path / layout.FIGURES).exists()
 
 
 @pytest.mark.parametrize(
-    ("rel", "content", "message"),
+    ("key", "path", "stage"),
     [
-        ("models/linear_toy.pt", b"not a torch file", r"models/linear_toy\.pt: cannot be read"),
-        ("plots/linear_toy/history.csv", b"epoch,loss\n1,2\n", r"expected columns"),
-        ("plots/linear_toy/history.csv", b"", r"not a readable CSV"),
+        ("linear_toy", layout.model_file, "train@linear_toy"),
+        ("linear_toy", layout.history_file, "train@linear_toy"),
+        ("linear_toy", layout.metrics_file, "evaluate@linear_toy"),
+        ("mnist_mlp", layout.predictions_file, "evaluate@mnist_mlp"),  # for its confusion matrix
+        ("linear_toy", lambda root, key: layout.prepared_file(root, "linear-toy"), "prepare@"),
     ],
 )
-def test_plots_stage_names_a_broken_input(pipeline, tmp_path, rel, content, message):
-    path = pipeline / rel
-    saved = path.read_bytes()
-    path.write_bytes(content)
-    try:
-        with pytest.raises(LrlabError, match=message):
-            plots_stage.main(["--root", str(pipeline), "--only", "linear_toy"])
-    finally:
-        path.write_bytes(saved)
+def test_figures_stage_names_a_missing_input(repo, key, path, stage):
+    missing = path(repo, key)
+    missing.unlink()
+    rel = re.escape(layout.relative(repo, missing))
+    with pytest.raises(LrlabError, match=rf"{rel}: not found.*`{stage}"):
+        figures_stage.main([key, "--root", str(repo)])
+    assert not layout.figures_dir(repo, key).exists()
 
 
-def test_plots_stage_rejects_an_unknown_variant(pipeline):
-    with pytest.raises(LrlabError, match="unknown variants"):
-        plots_stage.main(["--root", str(pipeline), "--only", "no_such_variant"])
+@pytest.mark.parametrize(
+    ("path", "content", "message"),
+    [
+        (layout.model_file, b"not a torch file", r"models/linear_toy\.pt: cannot be read"),
+        (layout.history_file, b"epoch,loss\n1,2\n", r"expected columns \['epoch', 'train_loss'\]"),
+        (layout.history_file, b"", r"history/linear_toy\.csv: expected columns .* 0 rows"),
+        (layout.history_file, b"epoch,train_loss\n1,\xff\n", r"not a readable CSV"),
+        (layout.history_file, b"epoch,train_loss\n1,abc\n", r"line 2: column 'train_loss'"),
+        (layout.metrics_file, b"{not json", r"metrics/linear_toy\.json: not valid JSON"),
+    ],
+)
+def test_figures_stage_names_a_broken_input(repo, path, content, message):
+    path(repo, "linear_toy").write_bytes(content)
+    with pytest.raises(LrlabError, match=message):
+        figures_stage.main(["linear_toy", "--root", str(repo)])
+    assert not layout.figures_dir(repo, "linear_toy").exists()
 
 
-def test_plots_stage_prints_the_dvc_yaml_proposal(capsys):
-    plots_stage.main(["--root", str(REPO), "--dvc-yaml"])
-    printed = yaml.safe_load(capsys.readouterr().out)
-    assert printed == json.loads(json.dumps(dvc_proposal(VARIANTS)))
+def test_figures_stage_rejects_an_unknown_variant(pipeline):
+    with pytest.raises(LrlabError, match=r"variants\.no_such_variant: key is missing"):
+        figures_stage.main(["no_such_variant", "--root", str(pipeline)])
+
+
+def test_a_variant_cannot_be_called_lessons(tmp_path):
+    def add(raw):
+        raw["variants"][layout.LESSON_FIGURES] = dict(raw["variants"]["linear_toy"])
+
+    write_params(tmp_path, add)
+    with pytest.raises(LrlabError, match="reserved"):
+        figures_stage.main([layout.LESSON_FIGURES, "--root", str(tmp_path)])
+
+
+def _fail(inputs):
+    raise RuntimeError("drawing failed")
+
+
+def test_a_failing_draw_leaves_no_figure_folder(repo, monkeypatch):
+    monkeypatch.setitem(DRAW, "regions", _fail)  # two_clusters draws curves, then regions
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        figures_stage.main(["two_clusters", "--root", str(repo)])
+    assert not layout.figures_dir(repo, "two_clusters").exists()
+    parent = layout.figures_dir(repo, "two_clusters").parent
+    assert not parent.exists() or list(parent.iterdir()) == [], "no temporary folder left"
+
+
+def test_a_failing_draw_keeps_the_previous_figure_folder(repo, monkeypatch):
+    folder = layout.figures_dir(repo, "two_clusters")
+    folder.mkdir(parents=True)
+    before = {"curves.png": b"previous curves", "stale.png": b"a figure it no longer gets"}
+    for name, data in before.items():
+        (folder / name).write_bytes(data)
+    monkeypatch.setitem(DRAW, "regions", _fail)  # curves is drawn before regions fails
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        figures_stage.main(["two_clusters", "--root", str(repo)])
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert [p.name for p in folder.parent.iterdir()] == ["two_clusters"], "no temporary left"
+
+    monkeypatch.undo()
+    figures_stage.main(["two_clusters", "--root", str(repo)])
+    assert figure_files(repo, "two_clusters") == {"curves.png", "regions.png"}, "replaced whole"
+    assert (folder / "curves.png").read_bytes() != before["curves.png"]
+    assert [p.name for p in folder.parent.iterdir()] == ["two_clusters"], "no old folder left"
+
+
+# --- a new variant and the initial weights, trained by the real stages -------------------
+
+NEW_VARIANT = {
+    "dataset": "two-clusters",
+    "model": {"kind": "mlp", "sizes": ["in", 8, "out"], "activation": "tanh"},
+    "loss": "cross_entropy",
+    "optimizer": {"name": "sgd", "lr": 0.1},
+    "epochs": 2,
+}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """my_tanh_net (a variant no lesson has) and exam_scores_manual, trained and evaluated."""
+    root = tmp_path_factory.mktemp("trained")
+    write_params(root, lambda raw: raw["variants"].update(my_tanh_net=NEW_VARIANT))
+    write_prepared(root, "two-clusters", "exam-scores")
+    for key in ("my_tanh_net", "exam_scores_manual"):
+        train_stage.main([key, "--root", str(root)])
+        evaluate_stage.main([key, "--root", str(root)])
+    return root
+
+
+def test_figures_of_a_new_variant_are_chosen_by_its_model_and_data(trained, capsys):
+    saved = load_torch(layout.model_file(trained, "my_tanh_net"))["config"]["model"]
+    assert saved["sizes"] == [2, 8, 2] and saved["output"] == "raw", "widths from the data"
+    figures_stage.main(["my_tanh_net", "--root", str(trained)])
+    assert "figures@my_tanh_net: curves, regions" in capsys.readouterr().out
+    assert figure_files(trained, "my_tanh_net") == {"curves.png", "regions.png"}
+    for name in ("curves", "regions"):
+        assert imread(layout.figure_file(trained, "my_tanh_net", name)).shape[0] >= 300
+
+
+def test_the_boundary_before_training_is_the_saved_initial_weights(trained):
+    key = "exam_scores_manual"
+    params = ParamsFile(trained / "params.yaml")
+    inputs = Inputs(trained, key, params.variant(key))
+    init_seed, _ = derive_seeds(params.runtime().seed, inputs.cfg.seed_offset)
+    start = build_model(inputs.cfg.model, torch.Generator().manual_seed(init_seed)).state_dict()
+    start_w, start_b = inputs.initial_linear
+    assert start_w == pytest.approx(single_linear(start)[0]) and start_b.tolist() == [0.0]
+    assert not np.allclose(inputs.linear[0], start_w), "training moved the weights"
+
+    fig = DRAW["boundary"](inputs)
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    w = start_w[0] / np.asarray(inputs.info["feature_scale"], float)
+    drawn = f"before training: {w[0]:.3g}·x₀ {signed(w[1])}·x₁ {signed(float(start_b[0]))} = 0"
+    assert any(t.startswith(drawn) for t in texts), texts

@@ -19,6 +19,7 @@ from fixtures_data import (
     write_idx_raw,
 )
 
+from lrlab import layout
 from lrlab.config import (
     BreastCancerConfig,
     ExamScoresConfig,
@@ -264,9 +265,9 @@ INFO_KEYS = {"name", "task", "num_classes", "shapes", "class_counts", "normaliza
 def workdir(tmp_path, monkeypatch):
     """params.yaml and tiny raw data in tmp_path; registry counts matching the fixtures."""
     write(tmp_path / "params.yaml", PARAMS)
-    write_idx_raw(tmp_path / "raw" / "mnist")
-    write(tmp_path / "raw" / "exam-scores" / "data.txt", EXAM_TEXT)
-    write(tmp_path / "raw" / "diabetes" / "diabetes.csv", DIABETES_ROWS)
+    write_idx_raw(layout.raw_dir(tmp_path, "mnist"))
+    write(layout.raw_dir(tmp_path, "exam-scores") / "data.txt", EXAM_TEXT)
+    write(layout.raw_dir(tmp_path, "diabetes") / "diabetes.csv", DIABETES_ROWS)
     small = {"mnist": {"train": 6, "test": 4}, "exam-scores": {"all": 20}, "diabetes": {"all": 40}}
     for name, rows in small.items():
         monkeypatch.setitem(registry.REMOTE, name, _with_rows(registry.REMOTE[name], rows))
@@ -279,7 +280,7 @@ def _with_rows(spec, rows):
 
 
 def stage_args(workdir: Path, name: str) -> list[str]:
-    return [name, "--params", "params.yaml", "--raw", "raw", "--out", str(workdir / "prepared")]
+    return [name, "--params", "params.yaml", "--root", str(workdir)]
 
 
 @pytest.mark.parametrize(
@@ -297,15 +298,17 @@ def stage_args(workdir: Path, name: str) -> list[str]:
 )
 def test_stage_writes_loadable_npz_and_matching_json(workdir, capsys, name):
     stage.main(stage_args(workdir, name))
-    data = load_prepared(workdir / "prepared" / f"{name}.npz")
-    info = json.loads((workdir / "prepared" / f"{name}.json").read_text())
+    npz, json_file = layout.prepared_file(workdir, name), layout.prepared_info(workdir, name)
+    data = load_prepared(npz)
+    info = json.loads(json_file.read_text())
     assert info == data.info and info["name"] == name and INFO_KEYS <= set(info)
     assert data.x_train.dtype == np.float32
     assert f"prepare {name}: {info['task']}" in capsys.readouterr().out
-    assert sorted(p.name for p in (workdir / "prepared").iterdir()) == [
-        f"{name}.json",
-        f"{name}.npz",
-    ]
+    assert sorted(npz.parent.iterdir()) == sorted([json_file, npz])
+    # only the prepared folder is new under the root: nothing written next to the raw data
+    assert sorted(p.name for p in (workdir / "data").iterdir()) == sorted(
+        {npz.parent.name, layout.raw_dir(workdir, name).parent.name}
+    )
 
 
 def test_stage_reports_wrong_counts_and_unknown_names(workdir, monkeypatch):
@@ -314,7 +317,19 @@ def test_stage_reports_wrong_counts_and_unknown_names(workdir, monkeypatch):
         stage.main(stage_args(workdir, "exam-scores"))
     with pytest.raises(ConfigError, match=r"unknown dataset 'mnits'. Did you mean 'mnist'"):
         stage.main(stage_args(workdir, "mnits"))
-    assert not (workdir / "prepared").exists()
+    assert not layout.prepared_file(workdir, "exam-scores").parent.exists()
+
+
+def test_stage_reads_raw_data_under_its_root(workdir):
+    """--root is where both the raw data and the output are; a root without raw data fails
+    naming the file it looked for, and writes nothing."""
+    other = workdir / "elsewhere"
+    other.mkdir()
+    with pytest.raises(DataError) as info:
+        stage.main(["exam-scores", "--params", "params.yaml", "--root", str(other)])
+    assert str(layout.raw_dir(other, "exam-scores")) in str(info.value)
+    assert not layout.prepared_file(other, "exam-scores").exists()
+    assert not layout.prepared_file(workdir, "exam-scores").exists()
 
 
 def test_stage_for_a_toy_set_imports_no_torch_torchvision_or_sklearn(workdir):

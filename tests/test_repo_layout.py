@@ -8,7 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from lrlab.config import ALL_DATASETS, REMOTE_DATASETS, ParamsFile
+from lrlab import layout
+from lrlab.config import ALL_DATASETS, REMOTE_DATASETS
 
 REPO = Path(__file__).resolve().parents[1]
 DVC = yaml.safe_load((REPO / "dvc.yaml").read_text())
@@ -41,17 +42,54 @@ def test_every_stage_depends_on_its_own_script_and_the_modules_it_lists_exist():
 
 
 def test_stages_that_parse_params_depend_on_the_config_defaults():
-    for name in ("prepare", "train", "evaluate"):
+    for name in ("prepare", "train", "evaluate", "figures", "report"):
         assert "lrlab/config.py" in STAGES[name].get("do", STAGES[name])["deps"], name
 
 
-def test_variant_stages_declare_the_variant_params():
-    params = ParamsFile(REPO / "params.yaml")
-    assert STAGES["train"]["foreach"] == "${variants}"
-    assert "variants.${key}" in STAGES["train"]["do"]["params"]
+def test_variant_stages_come_from_params_and_declare_the_variant_params():
+    for name in ("train", "evaluate", "figures"):
+        assert STAGES[name]["foreach"] == "${variants}", name
+        assert "variants.${key}" in STAGES[name]["do"]["params"], name
     assert {"seed", "device", "num_threads"} <= set(STAGES["train"]["do"]["params"])
-    assert "variants.${key}" in STAGES["evaluate"]["do"]["params"]
-    assert len(params.variant_keys()) == 13
+
+
+def _outs(stage: dict) -> list[tuple[str, dict]]:
+    body = stage.get("do", stage)
+    found = []
+    for field in ("outs", "metrics", "plots"):
+        for entry in body.get(field, []):
+            path, props = next(iter(entry.items())) if isinstance(entry, dict) else (entry, {})
+            found.append((path, props or {}))
+    return found
+
+
+def test_every_output_can_be_restored_from_the_run_cache():
+    """DVC saves no run-cache entry for a stage with a plain `cache: false` out; such files
+    must be stage metrics or plots (or cached)."""
+    for name, stage in STAGES.items():
+        body = stage.get("do", stage)
+        for entry in body.get("outs", []):
+            path, props = next(iter(entry.items())) if isinstance(entry, dict) else (entry, {})
+            assert (props or {}).get("cache", True), f"{name}: plain cache: false out {path}"
+
+
+def test_dvc_yaml_paths_are_the_layout_paths():
+    """dvc.yaml spells each artifact path with ${key}; lrlab.layout must give the same."""
+    key, ds = "${key}", "${item.dataset}"
+    expected = {
+        "train": {layout.model_file(".", key), layout.history_file(".", key)},
+        "evaluate": {layout.metrics_file(".", key), layout.predictions_file(".", key)},
+        "figures": {layout.figures_dir(".", key)},
+        "lesson_figures": {layout.figures_dir(".", layout.LESSON_FIGURES)},
+        "report": {layout.report_file(".")},
+    }
+    for name, paths in expected.items():
+        declared = {Path(p) for p, _ in _outs(STAGES[name])}
+        assert declared == {Path(p) for p in paths}, name
+    assert str(layout.prepared_file(".", ds)) in STAGES["train"]["do"]["deps"]
+    # consumers of every variant's X depend on the folder, not on a list
+    assert {layout.METRICS, layout.FIGURES} <= set(STAGES["report"]["deps"])
+    assert DVC["metrics"] == [layout.METRICS]
 
 
 def test_readme_quick_start_has_exactly_the_two_commands_ci_runs():
@@ -70,7 +108,7 @@ def test_readme_quick_start_has_exactly_the_two_commands_ci_runs():
 
 def test_data_and_models_are_ignored_by_git():
     ignored = (REPO / ".gitignore").read_text().split()
-    for path in ("/data/raw/", "/data/prepared/", "/models/", "/.venv/"):
+    for path in ("/data/raw/", "/data/prepared/", "/models/", "/.venv/", "/report.md"):
         assert path in ignored
 
 

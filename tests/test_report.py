@@ -1,20 +1,24 @@
 """report.md: every variant in one table with numbers from its metrics file, the lesson's
-published figure from lessons.yaml, figure links; missing inputs stop with their name."""
+published figure from lessons.yaml, links to the rendered figures in catalogue order with
+their captions; missing inputs stop with their name."""
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from lrlab import layout
 from lrlab.config import ParamsFile, VariantConfig
 from lrlab.errors import LrlabError
-from lrlab.plotting.plan import plan_figures
+from lrlab.plotting.catalogue import LESSON_FIGURES, VARIANT_FIGURES, ordered
 from lrlab.report import (
+    FigureLink,
     build_report,
     fmt,
     gap,
@@ -27,6 +31,7 @@ from lrlab.report import (
 from stages import report as report_stage
 
 REPO = Path(__file__).resolve().parents[1]
+CAPTION = dict(ordered(lessons=False))
 PARAMS = ParamsFile(REPO / "params.yaml")
 VARIANTS = {key: PARAMS.variant(key) for key in PARAMS.variant_keys()}
 LESSONS_RAW = yaml.safe_load((REPO / "lessons.yaml").read_text(encoding="utf-8"))
@@ -64,16 +69,25 @@ def fake_metrics(index: int, cfg: VariantConfig) -> dict[str, Any]:
 def root(tmp_path: Path) -> Path:
     (tmp_path / "params.yaml").write_text((REPO / "params.yaml").read_text())
     (tmp_path / "lessons.yaml").write_text((REPO / "lessons.yaml").read_text())
-    (tmp_path / "metrics").mkdir()
     for index, (key, cfg) in enumerate(VARIANTS.items()):
-        metrics = fake_metrics(index, cfg)
-        (tmp_path / f"metrics/{key}.json").write_text(json.dumps(metrics))
+        path = layout.metrics_file(tmp_path, key)
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps(fake_metrics(index, cfg)))
     return tmp_path
 
 
 def run_report(root: Path) -> str:
     report_stage.main(["--root", str(root)])
-    return (root / "report.md").read_text(encoding="utf-8")
+    return layout.report_file(root).read_text(encoding="utf-8")
+
+
+def render(root: Path, owner: str, *names: str) -> list[str]:
+    """Stand-ins for rendered figures ``names`` of ``owner``; their relative paths."""
+    paths = [layout.figure_file(root, owner, name) for name in names]
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"png")
+    return [layout.relative(root, path) for path in paths]
 
 
 def table_rows(text: str) -> dict[str, str]:
@@ -111,7 +125,7 @@ def test_report_has_one_row_per_variant_with_its_own_numbers(root, capsys):
 
 def test_changing_a_metric_changes_the_report(root):
     before = run_report(root)
-    path = root / "metrics/mnist_mlp.json"
+    path = layout.metrics_file(root, "mnist_mlp")
     metrics = json.loads(path.read_text())
     metrics["test"]["accuracy"] = 0.4321
     path.write_text(json.dumps(metrics))
@@ -129,20 +143,26 @@ def test_point_predictions_come_from_the_metrics_and_the_lesson(root):
 
 
 def test_missing_metrics_files_are_named(root):
-    (root / "metrics/two_clusters.json").unlink()
-    (root / "metrics/linear_toy.json").unlink()
+    missing = [layout.metrics_file(root, key) for key in ("two_clusters", "linear_toy")]
+    for path in missing:
+        path.unlink()
     with pytest.raises(LrlabError) as info:
         report_stage.main(["--root", str(root)])
     message = str(info.value)
-    assert "metrics/two_clusters.json: not found" in message
-    assert "metrics/linear_toy.json: not found" in message and "evaluate@linear_toy" in message
-    assert not (root / "report.md").exists()
+    for path in missing:
+        assert f"{layout.relative(root, path)}: not found" in message
+    assert "evaluate@two_clusters" in message and "evaluate@linear_toy" in message
+    assert not layout.report_file(root).exists()
 
 
 def test_broken_metrics_json_is_named(root):
-    (root / "metrics/hours_pass.json").write_text("{not json")
-    with pytest.raises(LrlabError, match=r"metrics/hours_pass\.json: not valid JSON"):
+    path = layout.metrics_file(root, "hours_pass")
+    path.write_text("{not json")
+    with pytest.raises(
+        LrlabError, match=re.escape(f"{layout.relative(root, path)}: not valid JSON")
+    ):
         report_stage.main(["--root", str(root)])
+    assert not layout.report_file(root).exists()
 
 
 def test_a_bad_lessons_yaml_names_the_key(root):
@@ -153,23 +173,71 @@ def test_a_bad_lessons_yaml_names_the_key(root):
         report_stage.main(["--root", str(root)])
 
 
-def test_figures_are_linked_relatively_when_rendered(root):
-    specs = plan_figures(VARIANTS)
-    rendered = specs[0]
-    (root / rendered.path).parent.mkdir(parents=True)
-    (root / rendered.path).write_bytes(b"png")
-    text = run_report(root)
-    assert f"]({rendered.path})" in text
-    assert f"{specs[1].path} ({specs[1].caption}): not rendered" in text
+def figure_lines(text: str) -> list[str]:
+    return [line for line in text.split("## Figures", 1)[1].splitlines() if line]
+
+
+def test_only_rendered_figures_are_linked_relatively_in_catalogue_order(root):
     for key in VARIANTS:
-        assert f"### {key}\n" in text
+        render(root, key, "curves")
+    # written out of catalogue order, plus a figure the catalogue does not know
+    exam = render(root, "exam_scores_manual", "sigmoid", "boundary", "zz_extra")
+    (layout.figures_dir(root, "exam_scores_manual") / "notes.txt").write_text("not a figure")
+    text = run_report(root)
+    lines = figure_lines(text)
+    exam_links = [line for line in lines if line.startswith("![exam_scores_manual")]
+    curves = layout.relative(root, layout.figure_file(root, "exam_scores_manual", "curves"))
+    assert exam_links == [
+        f"![exam_scores_manual: {CAPTION['curves']}]({curves})",
+        f"![exam_scores_manual: {CAPTION['boundary']}]({exam[1]})",
+        f"![exam_scores_manual: {CAPTION['sigmoid']}]({exam[0]})",
+        f"![exam_scores_manual: zz_extra]({exam[2]})",
+    ]
+    assert "notes.txt" not in text
+    unrendered = layout.relative(root, layout.figure_file(root, "two_clusters", "regions"))
+    assert unrendered not in text and "not rendered" not in text
+    headings = [line for line in lines if line.startswith("### ")]
+    assert headings == [f"### {key}" for key in VARIANTS], "one section per variant, in order"
+    for key in VARIANTS:  # the table's links point at these sections
+        assert f"[{key}](#{key})" in table_rows(text)[key]
+
+
+def test_the_lessons_illustrations_come_first(root):
+    render(root, "linear_toy", "curves")
+    paths = render(root, layout.LESSON_FIGURES, *(name for name, _ in LESSON_FIGURES))
+    lines = figure_lines(run_report(root))
+    assert lines[0] == "### Lesson illustrations"
+    links = [line for line in lines if line.startswith(f"![{layout.LESSON_FIGURES}:")]
+    assert sorted(link.rsplit("](", 1)[1] for link in links) == sorted(f"{p})" for p in paths)
+    assert lines.index("### linear_toy") > max(lines.index(link) for link in links)
+
+
+def test_the_lessons_illustrations_have_their_own_captions_and_order(root):
+    paths = render(root, layout.LESSON_FIGURES, *(name for name, _ in LESSON_FIGURES))
+    owner = layout.LESSON_FIGURES
+    links = [line for line in figure_lines(run_report(root)) if line.startswith(f"![{owner}:")]
+    assert links == [
+        f"![{owner}: {text}]({path})" for (_, text), path in zip(LESSON_FIGURES, paths, strict=True)
+    ]
+
+
+def test_a_report_without_figures_has_an_empty_figure_section(root):
+    text = run_report(root)
+    assert figure_lines(text) == [] and "![" not in text
 
 
 def test_build_report_is_pure_and_deterministic():
     metrics = {key: fake_metrics(i, cfg) for i, (key, cfg) in enumerate(VARIANTS.items())}
     lessons = parse_lessons(LESSONS_RAW)
-    first = build_report(VARIANTS, metrics, lessons, plan_figures(VARIANTS))
-    assert first == build_report(VARIANTS, metrics, lessons, plan_figures(VARIANTS))
+    figures = [
+        FigureLink(key, layout.relative(REPO, layout.figure_file(REPO, key, e.name)), e.caption)
+        for key in VARIANTS
+        for e in VARIANT_FIGURES[:2]
+    ]
+    first = build_report(VARIANTS, metrics, lessons, figures)
+    assert first == build_report(VARIANTS, metrics, lessons, list(figures))
+    for fig in figures:
+        assert f"![{fig.owner}: {fig.caption}]({fig.path})" in first
 
 
 def test_number_formats():

@@ -10,14 +10,16 @@ import numpy as np
 import pytest
 from fixtures_data import imported_after, make_dataset
 
-from lrlab.datasets.prepared import PreparedData, load_prepared, prepared_path, save_prepared
+from lrlab import layout
+from lrlab.datasets.prepared import PreparedData, load_prepared, save_prepared
 from lrlab.errors import DataError
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_modules_of_the_light_stages_import_no_torch():
-    modules = ["download", "prepare", "report", "check_metrics", "seed_stats"]
+    # figures imports torch lazily, only to read a model file for the figures that need one
+    modules = ["download", "prepare", "figures", "report", "check_metrics", "seed_stats"]
     code = "\n".join(f"import stages.{m}" for m in modules)
     assert imported_after(code, REPO) == []
 
@@ -27,18 +29,19 @@ def test_the_reference_solvers_import_no_torch():
 
 
 def test_prepared_data_round_trips_exactly(tmp_path):
-    for name in ("two-clusters", "linear-toy"):
+    names = ("two-clusters", "linear-toy")
+    for name in names:
         data = make_dataset(name)
-        path = prepared_path(tmp_path, name)
+        path = layout.prepared_file(tmp_path, name)
         save_prepared(path, data)
         back = load_prepared(path)
         assert back.info == data.info and back.has_test == data.has_test
         for a, b in zip(data.arrays().values(), back.arrays().values(), strict=True):
             assert a.dtype == b.dtype and np.array_equal(a, b)
-    assert sorted(p.name for p in (tmp_path / "data" / "prepared").iterdir()) == [
-        "linear-toy.npz",
-        "two-clusters.npz",
-    ], "a temporary file was left behind"
+    folder = layout.prepared_file(tmp_path, names[0]).parent
+    assert sorted(folder.iterdir()) == sorted(layout.prepared_file(tmp_path, n) for n in names), (
+        "a temporary file was left behind"
+    )
 
 
 def _write(path: Path, **arrays: np.ndarray) -> Path:
@@ -69,7 +72,7 @@ def test_malformed_prepared_files_are_named(tmp_path, arrays, says):
 
 
 def test_damaged_and_missing_prepared_files_are_named(tmp_path):
-    good = prepared_path(tmp_path, "two-clusters")
+    good = layout.prepared_file(tmp_path, "two-clusters")
     save_prepared(good, make_dataset("two-clusters"))
     cut = tmp_path / "cut.npz"
     cut.write_bytes(Path(good).read_bytes()[:300])

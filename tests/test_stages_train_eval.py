@@ -13,9 +13,12 @@ import torch
 import yaml
 from fixtures_data import SHAPES, make_dataset, write_params
 
-from lrlab.config import ParamsFile
-from lrlab.datasets.prepared import prepared_path, save_prepared
+from lrlab import layout
+from lrlab.config import ParamsFile, VariantConfig
+from lrlab.datasets.prepared import save_prepared
 from lrlab.errors import ConfigError, DataError, TrainingError
+from lrlab.models import build_model
+from lrlab.training import derive_seeds
 from stages import evaluate as evaluate_stage
 from stages import train as train_stage
 from stages._cli import run
@@ -30,7 +33,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("repo")
     write_params(root)
     for name in SHAPES:
-        save_prepared(prepared_path(root, name), make_dataset(name))
+        save_prepared(layout.prepared_file(root, name), make_dataset(name))
     return root
 
 
@@ -38,11 +41,21 @@ def run_all(root: Path, key: str) -> dict:
     args = [key, "--root", str(root)]
     train_stage.main(args)
     evaluate_stage.main(args)
-    return json.loads((root / "metrics" / f"{key}.json").read_text())
+    return json.loads(layout.metrics_file(root, key).read_text())
+
+
+def files_of(root: Path) -> list[str]:
+    return sorted(layout.relative(root, p) for p in root.rglob("*") if p.is_file())
+
+
+def for_data(variant: VariantConfig) -> VariantConfig:
+    """The variant with its widths taken from the test data, as the train stage stores it."""
+    d, k = SHAPES[variant.dataset][:2]
+    return variant.for_data(d, k or None)
 
 
 def test_params_cover_every_variant_and_dataset():
-    assert len(VARIANTS) == 13
+    assert VARIANTS and VARIANTS == ParamsFile(REPO / "params.yaml").variant_keys()
     assert {v["dataset"] for v in BASE["variants"].values()} <= set(SHAPES)
 
 
@@ -71,28 +84,43 @@ def test_every_variant_runs_through_reference_train_and_evaluate(repo: Path, key
     if variant.dataset == "synthetic-regression":
         assert metrics["true_weight"] == 41.5
 
-    history = pd.read_csv(repo / "plots" / key / "history.csv")
+    history = pd.read_csv(layout.history_file(repo, key))
     cols = ["epoch", "train_loss"] + (["train_accuracy"] if variant.task != "regression" else [])
     assert list(history.columns) == cols and len(history) == 1
-    predictions = pd.read_csv(repo / "plots" / key / "predictions.csv")
+    predictions = pd.read_csv(layout.predictions_file(repo, key))
     assert list(predictions.columns) == ["actual", "predicted"]
     assert len(predictions) == SHAPES[variant.dataset][3 if data_has_test else 2]
 
-    checkpoint = torch.load(repo / "models" / f"{key}.pt", weights_only=True)
-    assert set(checkpoint) == {"state_dict", "config", "meta"}
-    assert checkpoint["config"] == variant.model_dump()
+    checkpoint = torch.load(layout.model_file(repo, key), weights_only=True)
+    assert set(checkpoint) == {"state_dict", "initial_state_dict", "config", "meta"}
+    resolved = for_data(variant)
+    assert checkpoint["config"] == resolved.model_dump()
+    assert VariantConfig.model_validate(checkpoint["config"]).model.resolved
     assert set(checkpoint["meta"]) == {"device", "train_seconds", "epochs", "seed"}
+    trained, initial = checkpoint["state_dict"], checkpoint["initial_state_dict"]
+    assert {k: v.shape for k, v in initial.items()} == {k: v.shape for k, v in trained.items()}
+    if variant.model.kind == "numpy_logistic":  # lesson 004 starts from zero weights
+        assert all(not v.any() for v in initial.values())
+    else:  # the weights the seed gives, before any step
+        init_seed = derive_seeds(2017, variant.seed_offset)[0]
+        built = build_model(resolved.model, torch.Generator().manual_seed(init_seed))
+        assert all(torch.equal(initial[k], v) for k, v in built.state_dict().items())
+    assert any(not torch.equal(initial[k], trained[k]) for k in trained)  # one epoch moved it
 
 
 def test_numpy_and_torch_logistic_checkpoints_have_the_same_layout(repo: Path):
     for key in ("breast_cancer_numpy", "breast_cancer_torch"):
-        if not (repo / "models" / f"{key}.pt").exists():
+        if not layout.model_file(repo, key).exists():
             train_stage.main([key, "--root", str(repo)])
-    numpy_sd, torch_sd = (
-        torch.load(repo / "models" / f"{k}.pt", weights_only=True)["state_dict"]
+    numpy_ckpt, torch_ckpt = (
+        torch.load(layout.model_file(repo, k), weights_only=True)
         for k in ("breast_cancer_numpy", "breast_cancer_torch")
     )
-    assert {k: v.shape for k, v in numpy_sd.items()} == {k: v.shape for k, v in torch_sd.items()}
+    for part in ("state_dict", "initial_state_dict"):
+        numpy_sd, torch_sd = numpy_ckpt[part], torch_ckpt[part]
+        assert {k: v.shape for k, v in numpy_sd.items()} == {
+            k: v.shape for k, v in torch_sd.items()
+        }, part
 
 
 def test_training_twice_gives_bit_identical_weights(repo: Path):
@@ -100,7 +128,14 @@ def test_training_twice_gives_bit_identical_weights(repo: Path):
     states = []
     for _ in range(2):
         train_stage.main([key, "--root", str(repo)])
-        states.append(torch.load(repo / "models" / f"{key}.pt", weights_only=True)["state_dict"])
+        checkpoint = torch.load(layout.model_file(repo, key), weights_only=True)
+        states.append(
+            {
+                **checkpoint["state_dict"],
+                **{f"initial.{k}": v for k, v in checkpoint["initial_state_dict"].items()},
+            }
+        )
+    assert set(states[0]) == set(states[1])
     assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
 
 
@@ -109,12 +144,13 @@ def test_diverging_training_raises_and_writes_nothing(tmp_path: Path):
         raw["variants"]["linear_toy"].update(optimizer={"name": "sgd", "lr": 1.0e6}, epochs=50)
 
     write_params(tmp_path, explode)
-    save_prepared(prepared_path(tmp_path, "linear-toy"), make_dataset("linear-toy"))
+    save_prepared(layout.prepared_file(tmp_path, "linear-toy"), make_dataset("linear-toy"))
     with pytest.raises(TrainingError) as info:
         train_stage.main(["linear_toy", "--root", str(tmp_path)])
     message = str(info.value)
     assert "linear_toy" in message and "epoch" in message and "1e+06" in message
-    assert not (tmp_path / "models").exists() and not (tmp_path / "plots").exists()
+    prepared = layout.relative(tmp_path, layout.prepared_file(tmp_path, "linear-toy"))
+    assert files_of(tmp_path) == sorted(["params.yaml", prepared])  # no model, no history
 
 
 def test_pickle_payload_in_a_model_file_is_refused(repo: Path, tmp_path: Path):
@@ -125,7 +161,10 @@ def test_pickle_payload_in_a_model_file_is_refused(repo: Path, tmp_path: Path):
             return (Path.touch, (marker,))
 
     key = "linear_toy"
-    torch.save({"state_dict": {}, "config": Payload(), "meta": {}}, repo / "models" / f"{key}.pt")
+    torch.save(
+        {"state_dict": {}, "initial_state_dict": {}, "config": Payload(), "meta": {}},
+        layout.model_file(repo, key),
+    )
     with pytest.raises(DataError) as info:
         evaluate_stage.main([key, "--root", str(repo)])
     assert f"train@{key}" in str(info.value) and "weights-only" in str(info.value)
@@ -134,7 +173,7 @@ def test_pickle_payload_in_a_model_file_is_refused(repo: Path, tmp_path: Path):
 
 
 def test_evaluate_refuses_a_model_trained_with_other_settings(tmp_path: Path):
-    save_prepared(prepared_path(tmp_path, "linear-toy"), make_dataset("linear-toy"))
+    save_prepared(layout.prepared_file(tmp_path, "linear-toy"), make_dataset("linear-toy"))
     write_params(tmp_path)
     train_stage.main(["linear_toy", "--root", str(tmp_path)])
     write_params(tmp_path, lambda raw: raw["variants"]["linear_toy"].update(epochs=7))
@@ -143,7 +182,7 @@ def test_evaluate_refuses_a_model_trained_with_other_settings(tmp_path: Path):
 
 
 def test_feature_count_mismatch_names_the_sizes_key(tmp_path: Path, capsys):
-    save_prepared(prepared_path(tmp_path, "diabetes"), make_dataset("diabetes"))
+    save_prepared(layout.prepared_file(tmp_path, "diabetes"), make_dataset("diabetes"))
     write_params(
         tmp_path, lambda raw: raw["variants"]["diabetes_deep"]["model"].update(sizes=[5, 6, 4, 1])
     )
@@ -152,7 +191,8 @@ def test_feature_count_mismatch_names_the_sizes_key(tmp_path: Path, capsys):
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert "variants.diabetes_deep.model.sizes" in err and "8 features" in err
-    assert not (tmp_path / "models").exists()
+    assert not layout.model_file(tmp_path, "diabetes_deep").parent.exists()
+    assert not layout.history_file(tmp_path, "diabetes_deep").parent.exists()
 
 
 def test_missing_prepared_data_is_a_clear_error(tmp_path: Path):
@@ -165,3 +205,42 @@ def test_missing_prepared_data_is_a_clear_error(tmp_path: Path):
 def test_reference_in_the_metrics_of_separable_toy_data(repo: Path):
     ref = run_all(repo, "hours_pass")["reference"]
     assert ref["separable"] is True and ref["train_loss"] == 0.0 and ref["kind"] == "optimum"
+
+
+@pytest.mark.parametrize(
+    ("key", "model", "sizes"),
+    [
+        ("fashion_softmax", {"kind": "softmax"}, [784, 10]),
+        ("breast_cancer_numpy", {"kind": "numpy_logistic"}, [30, 1]),
+        ("linear_synthetic", {"kind": "linear"}, [1, 1]),
+        (
+            "two_clusters",
+            {"kind": "mlp", "sizes": ["in", 16, "out"], "activation": "tanh"},
+            [2, 16, 2],
+        ),
+        ("diabetes_deep", {"kind": "mlp", "sizes": ["in", 6, "out"]}, [8, 6, 1]),
+    ],
+)
+def test_widths_taken_from_the_data_are_stored_and_evaluated(tmp_path, key, model, sizes):
+    """Sizes left out or written as in/out: the model file holds the numbers, and evaluate
+    accepts it against the same variant (so it does not ask for a retrain)."""
+
+    def edit(raw: dict) -> None:
+        raw["variants"][key]["model"] = model  # output and sizes left to the defaults
+
+    write_params(tmp_path, edit)
+    dataset = BASE["variants"][key]["dataset"]
+    save_prepared(layout.prepared_file(tmp_path, dataset), make_dataset(dataset))
+    metrics = run_all(tmp_path, key)
+    checkpoint = torch.load(layout.model_file(tmp_path, key), weights_only=True)
+    assert checkpoint["config"]["model"]["sizes"] == sizes
+    assert (
+        checkpoint["config"]
+        == for_data(ParamsFile(tmp_path / "params.yaml").variant(key)).model_dump()
+    )
+    assert metrics["epochs"] == 1 and "train" in metrics
+    # a stored config from other data no longer matches: evaluate asks for a retrain
+    checkpoint["config"]["model"]["sizes"] = [sizes[0] + 1, *sizes[1:]]
+    torch.save(checkpoint, layout.model_file(tmp_path, key))
+    with pytest.raises(ConfigError, match=rf"dvc repro -s train@{key}"):
+        evaluate_stage.main([key, "--root", str(tmp_path)])

@@ -84,7 +84,15 @@ def test_linear_regression_reaches_least_squares():
     y = 3 * x[:, 0] + 0.5 + 0.3 * torch.sin(7 * x[:, 0])
     model = build_model(ModelConfig(kind="linear", sizes=[1, 1]), gen(0)).double()
     history = train(
-        model, "mse", OptimizerConfig(name="sgd", lr=0.5), x, y, 500, "full", False, None
+        model,
+        loss_name="mse",
+        optimizer_cfg=OptimizerConfig(name="sgd", lr=0.5),
+        x=x,
+        y=y,
+        epochs=500,
+        batch_size="full",
+        shuffle=False,
+        generator=None,
     )
     slope, intercept = np.polyfit(x[:, 0].numpy(), y.numpy(), 1)
     assert model.linear.weight.item() == pytest.approx(slope, rel=1e-9)
@@ -97,7 +105,15 @@ def test_logistic_regression_converges_to_scikit_learns_optimum():
     model = build_model(ModelConfig(kind="logistic", sizes=[2, 1]), gen(0)).double()
     opt = OptimizerConfig(name="sgd", lr=5.0, momentum=0.9)
     history = train(
-        model, "bce_logits", opt, torch.tensor(xs), torch.tensor(y), 4000, "full", False, None
+        model,
+        loss_name="bce_logits",
+        optimizer_cfg=opt,
+        x=torch.tensor(xs),
+        y=torch.tensor(y),
+        epochs=4000,
+        batch_size="full",
+        shuffle=False,
+        generator=None,
     )
     sk = LogisticRegression(C=np.inf, tol=1e-12, max_iter=100_000).fit(xs, y)
     np.testing.assert_allclose(model.linear.weight.detach().numpy(), sk.coef_, rtol=1e-4)
@@ -115,16 +131,24 @@ def run_mlp(seed: int) -> dict[str, torch.Tensor]:
     model = build_model(cfg, gen(seed))
     train(
         model,
-        "cross_entropy",
-        OptimizerConfig(name="adam", lr=0.01),
-        x,
-        y,
-        3,
-        8,
-        True,
-        gen(seed + 1),
+        loss_name="cross_entropy",
+        optimizer_cfg=OptimizerConfig(name="adam", lr=0.01),
+        x=x,
+        y=y,
+        epochs=3,
+        batch_size=8,
+        shuffle=True,
+        generator=gen(seed + 1),
     )
     return model.state_dict()
+
+
+def test_train_takes_its_settings_by_keyword_only():
+    """Nine settings in a row are easy to swap (epochs and batch size are both ints)."""
+    model = build_model(ModelConfig(kind="linear", sizes=[1, 1]), gen(0))
+    x, y = torch.zeros(4, 1), torch.zeros(4)
+    with pytest.raises(TypeError, match="positional"):
+        train(model, "mse", OptimizerConfig(name="sgd", lr=0.1), x, y, 1, "full", False, None)
 
 
 def test_same_seed_gives_bit_identical_weights_and_another_seed_does_not():
@@ -145,7 +169,18 @@ def test_epoch_loss_is_the_mean_of_the_batch_losses():
         ]
     )
     rows = []
-    history = train(model, "bce", frozen, x, y, 1, 4, True, gen(3), on_epoch=rows.append)
+    history = train(
+        model,
+        loss_name="bce",
+        optimizer_cfg=frozen,
+        x=x,
+        y=y,
+        epochs=1,
+        batch_size=4,
+        shuffle=True,
+        generator=gen(3),
+        on_epoch=rows.append,
+    )
     assert history[0]["train_loss"] == pytest.approx(expected, rel=1e-6)
     assert rows == history and 0 <= history[0]["train_accuracy"] <= 1
 
@@ -157,7 +192,17 @@ def test_epoch_accuracy_counts_each_shuffled_sample_against_its_own_label(batch_
     model = build_model(ModelConfig(kind="softmax", sizes=[2, 3]), gen(6))
     expected = (model(x).argmax(1) == y).double().mean().item()  # about 1/3: a random model
     frozen = OptimizerConfig(name="sgd", lr=1e-30)
-    history = train(model, "cross_entropy", frozen, x, y, 2, batch_size, shuffle, gen(7))
+    history = train(
+        model,
+        loss_name="cross_entropy",
+        optimizer_cfg=frozen,
+        x=x,
+        y=y,
+        epochs=2,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        generator=gen(7),
+    )
     assert [row["train_accuracy"] for row in history] == pytest.approx([expected] * 2, abs=1e-12)
     assert expected not in (0.0, 1.0)
 
@@ -170,14 +215,14 @@ def test_non_finite_loss_stops_with_variant_epoch_and_learning_rate():
     with pytest.raises(TrainingError) as info:
         train(
             model,
-            "mse",
-            OptimizerConfig(name="sgd", lr=10.0),
-            x,
-            y,
-            100,
-            "full",
-            False,
-            None,
+            loss_name="mse",
+            optimizer_cfg=OptimizerConfig(name="sgd", lr=10.0),
+            x=x,
+            y=y,
+            epochs=100,
+            batch_size="full",
+            shuffle=False,
+            generator=None,
             on_epoch=epochs_seen.append,
             name="linear_toy",
         )

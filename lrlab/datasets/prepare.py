@@ -112,8 +112,16 @@ def prepare_images(
     names = list(class_names) if class_names else [str(d) for d in range(10)]
     parts = (scale(train[0]), scale(test[0]), train[1], test[1])
     normalization = {"mean": cfg.mean, "std": cfg.std}
+    side = int(round(train[0][0].size ** 0.5))
     return build(
-        name, "classification", parts, normalization, 10, class_names=names, split="official"
+        name,
+        "classification",
+        parts,
+        normalization,
+        10,
+        class_names=names,
+        split="official",
+        image_shape=[side, side],
     )
 
 

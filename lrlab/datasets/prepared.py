@@ -23,7 +23,6 @@ from lrlab.errors import DataError
 from lrlab.io import atomic_open
 
 ARRAYS = ("x_train", "y_train", "x_test", "y_test")
-SUFFIX = ".npz"
 
 
 @dataclass(frozen=True)
@@ -52,11 +51,6 @@ class PreparedData:
         """The same dataset with ``fn`` applied to each array (``torch.from_numpy``, say)."""
         arrays = (getattr(self, k) for k in ARRAYS)
         return PreparedData(*(None if a is None else fn(a) for a in arrays), info=self.info)
-
-
-def prepared_path(root: str | os.PathLike[str], dataset: str) -> str:
-    """``<root>/data/prepared/<dataset>.npz``"""
-    return os.path.join(root, "data", "prepared", dataset + SUFFIX)
 
 
 def save_prepared(path: str | os.PathLike[str], data: PreparedData) -> None:

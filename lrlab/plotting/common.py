@@ -10,18 +10,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
+from lrlab.loss_table import LOSSES
+
 DPI = 110
 CLASS_COLORS = ("#d62728", "#1f77b4")  # class 0 red, class 1 blue, as in the lessons
 REFERENCE_STYLE = {"color": "0.35", "linestyle": "--", "linewidth": 1.2}
-
-LOSS_LABELS = {
-    "mse": "MSE (target units²)",
-    "bce": "binary cross-entropy (nats, mean)",
-    "bce_sum": "binary cross-entropy (nats, summed)",
-    "bce_clamped": "binary cross-entropy, clamped (nats, mean)",
-    "bce_logits": "BCE with logits (nats, mean)",
-    "cross_entropy": "cross-entropy (nats, mean)",
-}
 
 
 def new_figure(width: float, height: float, nrows: int = 1, ncols: int = 1, **kw) -> tuple:
@@ -46,7 +39,8 @@ def pixel_size(fig: Figure) -> tuple[int, int]:
 
 def loss_label(loss: str) -> str:
     """Axis label, with units, for a loss name of params.yaml."""
-    return LOSS_LABELS.get(loss, f"{loss} loss")
+    spec = LOSSES.get(loss)
+    return spec.label if spec else f"{loss} loss"
 
 
 def as_percent(values: Sequence[float] | np.ndarray) -> np.ndarray:

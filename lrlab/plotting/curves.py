@@ -112,41 +112,6 @@ def training_curves(
     return fig
 
 
-def loss_comparison(
-    series: Sequence[tuple[str, Sequence[float], Sequence[float]]],
-    *,
-    loss_name: str,
-    title: str,
-    reference_loss: float | None = None,
-    reference_label: str = "exact optimum",
-    note: str | None = None,
-) -> Figure:
-    """Several models' loss curves on one axes, e.g. the NumPy cost history against torch."""
-    fig, axes = new_figure(7.0, 4.2)
-    ax = axes[0, 0]
-    everything = []
-    for index, (label, epochs, loss) in enumerate(series):
-        loss_a = np.asarray(loss, float)
-        everything.append(loss_a)
-        _loss_axes(
-            ax,
-            np.asarray(epochs, float),
-            loss_a,
-            f"{label} (last {loss_a[-1]:.4g})",
-            color=f"C{index}",
-        )
-    curves = np.concatenate(everything)
-    shown = _reference(ax, curves, reference_loss, reference_label)
-    _note(ax, note)
-    if wants_log_scale(np.append(curves, shown)):
-        use_log_scale(ax)
-    ax.set_xlabel("epoch (full-batch step)")
-    ax.set_ylabel(loss_label(loss_name))
-    ax.set_title(title)
-    ax.legend(loc="upper right", fontsize=9)
-    return fig
-
-
 def binary_entropy(p: float) -> float:
     """Entropy in nats of a Bernoulli(p): the loss of always predicting the class prior."""
     if p <= 0.0 or p >= 1.0:

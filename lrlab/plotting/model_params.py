@@ -78,21 +78,3 @@ def predict_classes(layers: list[Layer], x: np.ndarray, activation: str = "sigmo
     """Class indices: ``logit > 0`` for one output, ``argmax`` for several."""
     out = forward(layers, x, activation)
     return (out[:, 0] > 0).astype(int) if out.shape[1] == 1 else out.argmax(axis=1)
-
-
-def initial_linear(n_in: int, seed: int, state_dict: Mapping[str, Any] | None = None) -> Layer:
-    """The parameters a ``randn_zero`` model started from, for the "before training" plot.
-
-    When the checkpoint's ``meta`` carries ``initial_state_dict`` it is used as is.
-    Otherwise this *assumes* the training code's convention for ``init: randn_zero``:
-    ``torch.randn(1, n_in, generator=torch.Generator().manual_seed(seed))`` weights (the
-    caller passes ``seed + seed_offset``) and a zero bias. If training draws differently, the
-    plotted "before" line is a line from the same distribution, not the exact start.
-    """
-    if state_dict is not None:
-        return single_linear(state_dict, "initial_state_dict")
-    import torch
-
-    generator = torch.Generator().manual_seed(seed)
-    weight = torch.randn(1, n_in, generator=generator).double().numpy()
-    return weight, np.zeros(1)

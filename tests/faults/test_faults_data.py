@@ -28,6 +28,7 @@ from fixtures_data import (
     write_mirror,
 )
 
+from lrlab import layout
 from lrlab.datasets import registry
 from lrlab.datasets.registry import RemoteDataset, RemoteFile
 from stages import download as download_stage
@@ -213,8 +214,8 @@ def test_temp_folder_of_a_killed_download_is_removed_by_the_next_run(tmp_path, m
 
 
 def _idx(stem: str, data: bytes):
-    def damage(root: Path) -> None:
-        (root / "mnist" / "MNIST" / "raw" / stem).write_bytes(data)
+    def damage(root: Path) -> None:  # root: the repository root
+        (layout.raw_dir(root, "mnist") / "MNIST" / "raw" / stem).write_bytes(data)
 
     return damage
 
@@ -261,8 +262,8 @@ IDX_FAULTS = {
 
 
 def _csv(dataset: str, text: str):
-    def damage(root: Path) -> None:
-        (root / dataset / registry.REMOTE[dataset].files[0].output).write_text(text)
+    def damage(root: Path) -> None:  # root: the repository root
+        (layout.raw_dir(root, dataset) / registry.REMOTE[dataset].files[0].output).write_text(text)
 
     return damage
 
@@ -299,24 +300,24 @@ CSV_FAULTS = {
 
 @pytest.fixture
 def raw_data(tmp_path):
-    """Good tiny raw files of mnist, exam-scores and diabetes under tmp_path/raw."""
-    raw = tmp_path / "raw"
-    write_idx_raw(raw / "mnist")
-    (raw / "exam-scores").mkdir()
-    (raw / "exam-scores" / "data.txt").write_text(EXAM_TEXT)
-    (raw / "diabetes").mkdir()
-    (raw / "diabetes" / "diabetes.csv").write_text(DIABETES_ROWS)
-    return raw
+    """A repository root (tmp_path) with good tiny raw files of mnist, exam-scores and
+    diabetes where the prepare stage reads them."""
+    write_idx_raw(layout.raw_dir(tmp_path, "mnist"))
+    for dataset, text in (("exam-scores", EXAM_TEXT), ("diabetes", DIABETES_ROWS)):
+        folder = layout.raw_dir(tmp_path, dataset)
+        folder.mkdir(parents=True)
+        (folder / registry.REMOTE[dataset].files[0].output).write_text(text)
+    return tmp_path
 
 
 @pytest.mark.parametrize(
     ("dataset", "culprit", "damage", "problem"),
     [
-        ("mnist", f"mnist/MNIST/raw/{stem}", damage, problem)
+        ("mnist", f"MNIST/raw/{stem}", damage, problem)
         for stem, damage, problem in IDX_FAULTS.values()
     ]
     + [
-        (ds, f"{ds}/{registry.REMOTE[ds].files[0].output}", damage, problem)
+        (ds, registry.REMOTE[ds].files[0].output, damage, problem)
         for ds, damage, problem in CSV_FAULTS.values()
     ],
     ids=[*IDX_FAULTS, *CSV_FAULTS],
@@ -326,22 +327,23 @@ def test_damaged_raw_file_fails_prepare_naming_file_problem_and_fix(
     raw_data, tmp_path, capsys, dataset, culprit, damage, problem, previous
 ):
     damage(raw_data)
-    out = tmp_path / "prepared"
+    npz, info = layout.prepared_file(raw_data, dataset), layout.prepared_info(raw_data, dataset)
+    out = npz.parent
     if previous:
-        out.mkdir()
-        (out / f"{dataset}.npz").write_bytes(b"previous good .npz")
-        (out / f"{dataset}.json").write_text("{}")
+        out.mkdir(parents=True)
+        npz.write_bytes(b"previous good .npz")
+        info.write_text("{}")
     params = REPO / "params.yaml"
-    args = (dataset, "--params", params, "--raw", raw_data, "--out", out)
+    args = (dataset, "--params", params, "--root", raw_data)
 
     message = call_stage(capsys, prepare_stage.main, *args).error
 
-    assert message.startswith(f"error (prepare): {raw_data / culprit}")
+    assert message.startswith(f"error (prepare): {layout.raw_dir(raw_data, dataset) / culprit}")
     assert problem in message
     assert f"rerun its download stage (`dvc repro download@{dataset}`)" in message
     if previous:
-        assert (out / f"{dataset}.npz").read_bytes() == b"previous good .npz"
-        assert files_under(out) == [f"{dataset}.json", f"{dataset}.npz"]
+        assert npz.read_bytes() == b"previous good .npz" and info.read_text() == "{}"
+        assert files_under(out) == sorted([info.name, npz.name])
     else:
         assert not out.exists()
 
@@ -349,18 +351,12 @@ def test_damaged_raw_file_fails_prepare_naming_file_problem_and_fix(
 def test_prepare_as_a_subprocess_exits_1_with_the_message(raw_data, tmp_path):
     """The same through ``python -m stages.prepare``: the real entry point and exit status."""
     _csv("exam-scores", EXAM_TEXT + "3,x,1\n")(raw_data)
-    out = tmp_path / "prepared"
+    out = layout.prepared_file(raw_data, "exam-scores").parent
     result = run_module(
-        "prepare",
-        "exam-scores",
-        "--params",
-        REPO / "params.yaml",
-        "--raw",
-        raw_data,
-        "--out",
-        out,
+        "prepare", "exam-scores", "--params", REPO / "params.yaml", "--root", raw_data
     )
     message = result.error
-    assert f"{raw_data}/exam-scores/data.txt, line 21: column 2 (exam 2 score)" in message
+    data_file = layout.raw_dir(raw_data, "exam-scores") / "data.txt"
+    assert f"{data_file}, line 21: column 2 (exam 2 score)" in message
     assert "'x' is not a finite number" in message and "dvc repro download@exam-scores" in message
     assert not out.exists()

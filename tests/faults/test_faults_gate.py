@@ -12,11 +12,17 @@ from pathlib import Path
 import pytest
 from faultkit import REPO, call_stage, run_module
 
+from lrlab import layout
 from stages import check_metrics
 
 METRICS = {"train": {"loss": 0.25, "accuracy": 0.9}, "test": {"accuracy": 0.88}}
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+
+
+def shown(variant: str) -> str:
+    """A metrics file as the gate names it: relative to the repository root."""
+    return layout.relative(".", layout.metrics_file(".", variant))
 
 
 def git(repo: Path, *args: str) -> None:
@@ -28,9 +34,9 @@ def git(repo: Path, *args: str) -> None:
 def repo(tmp_path) -> Path:
     """A git repository whose HEAD holds the project's rules and metrics of two variants."""
     shutil.copy(REPO / "metrics_rules.yaml", tmp_path)
-    (tmp_path / "metrics").mkdir()
+    layout.metrics_file(tmp_path, "x").parent.mkdir()
     for variant in ("mnist_mlp", "two_clusters"):
-        (tmp_path / "metrics" / f"{variant}.json").write_text(json.dumps(METRICS))
+        layout.metrics_file(tmp_path, variant).write_text(json.dumps(METRICS))
     git(tmp_path, "init", "-q")
     git(tmp_path, "add", "-A")
     git(tmp_path, "commit", "-q", "-m", "baseline")
@@ -45,7 +51,7 @@ def replace_with(make):
     return damage
 
 
-# case -> (damage metrics/two_clusters.json, what the message says after the file name)
+# case -> (damage two_clusters' metrics file, what the message says after the file name)
 DAMAGED = {
     "missing": (
         Path.unlink,
@@ -84,41 +90,42 @@ DAMAGED = {
 @pytest.mark.parametrize("case", list(DAMAGED))
 def test_a_missing_or_unreadable_metrics_file_fails_the_gate_naming_it(repo, capsys, case):
     damage, says = DAMAGED[case]
-    damage(repo / "metrics" / "two_clusters.json")
+    damage(layout.metrics_file(repo, "two_clusters"))
     result = call_stage(capsys, check_metrics.main, "--repo", repo)
-    assert f"metrics/two_clusters.json{says}" in result.error
+    assert f"{shown('two_clusters')}{says}" in result.error
     assert result.error.startswith("error (check_metrics): ")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
 def test_a_metrics_file_without_read_permission_fails_the_gate(repo, capsys):
-    (repo / "metrics" / "two_clusters.json").chmod(0)
+    layout.metrics_file(repo, "two_clusters").chmod(0)
     message = call_stage(capsys, check_metrics.main, "--repo", repo).error
-    assert "metrics/two_clusters.json: cannot be read (Permission denied)" in message
+    assert f"{shown('two_clusters')}: cannot be read (Permission denied)" in message
 
 
 def test_a_missing_metrics_folder_names_every_file(repo, capsys):
-    shutil.rmtree(repo / "metrics")
+    shutil.rmtree(layout.metrics_file(repo, "mnist_mlp").parent)
     message = call_stage(capsys, check_metrics.main, "--repo", repo).error
     assert "2 metric check(s) failed" in message
     for variant in ("mnist_mlp", "two_clusters"):
-        assert f"metrics/{variant}.json is in the baseline at HEAD but not in the" in message
+        assert f"{shown(variant)} is in the baseline at HEAD but not in the" in message
 
 
 def test_a_malformed_baseline_is_named_with_its_revision(repo, capsys):
-    (repo / "metrics" / "mnist_mlp.json").write_text("{")
+    path = layout.metrics_file(repo, "mnist_mlp")
+    path.write_text("{")
     git(repo, "commit", "-q", "-am", "broken")
-    (repo / "metrics" / "mnist_mlp.json").write_text(json.dumps(METRICS))
+    path.write_text(json.dumps(METRICS))
     message = call_stage(capsys, check_metrics.main, "--repo", repo).error
-    assert "metrics/mnist_mlp.json at HEAD: not valid JSON" in message
-    assert "Compare with another revision (--rev), or commit a fixed metrics/mnist_mlp.json" in (
+    assert f"{shown('mnist_mlp')} at HEAD: not valid JSON" in message
+    assert f"Compare with another revision (--rev), or commit a fixed {shown('mnist_mlp')}" in (
         message
     )
 
 
 def test_the_gate_as_a_subprocess_exits_1_naming_the_file(repo):
-    (repo / "metrics" / "mnist_mlp.json").write_text("{oops")
+    layout.metrics_file(repo, "mnist_mlp").write_text("{oops")
     result = run_module("check_metrics", "--repo", repo)
-    assert "metrics/mnist_mlp.json (workspace): not valid JSON" in result.error
-    (repo / "metrics" / "mnist_mlp.json").write_text(json.dumps(METRICS))
+    assert f"{shown('mnist_mlp')} (workspace): not valid JSON" in result.error
+    layout.metrics_file(repo, "mnist_mlp").write_text(json.dumps(METRICS))
     assert run_module("check_metrics", "--repo", repo).code == 0

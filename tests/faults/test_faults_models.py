@@ -15,10 +15,12 @@ import torch
 from faultkit import REPO, call_stage
 from fixtures_data import write_params, write_prepared
 
-from lrlab.config import ModelConfig, ParamsFile
+from lrlab import layout
+from lrlab.config import ModelConfig, ParamsFile, VariantConfig
+from lrlab.datasets.prepared import load_prepared
 from lrlab.models import build_model, make_checkpoint
 from stages import evaluate as evaluate_stage
-from stages import plots as plots_stage
+from stages import figures as figures_stage
 from stages import train as train_stage
 
 KEY, DATASET = "diabetes_deep", "diabetes"  # an MLP: 8-6-4-1
@@ -54,9 +56,17 @@ def repo(good_repo, tmp_path) -> Path:
     return root
 
 
+def resolved_variant(path: Path) -> VariantConfig:
+    """variants.KEY of the repository holding ``path`` (its model file), with the widths taken
+    from its prepared data, as the train stage saves it."""
+    root = path.parents[1]
+    data = load_prepared(layout.prepared_file(root, DATASET))
+    variant = ParamsFile(root / "params.yaml").variant(KEY)
+    return variant.for_data(data.x_train.shape[1], data.info.get("num_classes"))
+
+
 def variant_config(path: Path) -> dict:
-    """variants.KEY of the params.yaml of the repository holding ``path`` (models/KEY.pt)."""
-    return ParamsFile(path.parents[1] / "params.yaml").variant(KEY).model_dump()
+    return resolved_variant(path).model_dump()
 
 
 def other_mlp():
@@ -66,11 +76,12 @@ def other_mlp():
 
 def checkpoint(path: Path, state=None, config=None, meta=None) -> dict:
     """A well-formed checkpoint for KEY, with any part replaced."""
-    variant = ParamsFile(path.parents[1] / "params.yaml").variant(KEY)
-    model = build_model(variant.model, torch.Generator().manual_seed(0))
-    state = model.state_dict() if state is None else state
+    variant = resolved_variant(path)
+    initial = build_model(variant.model, torch.Generator().manual_seed(0)).state_dict()
+    if state is None:
+        state = build_model(variant.model, torch.Generator().manual_seed(1)).state_dict()
     meta = meta or {"device": "cpu", "train_seconds": 0.1, "epochs": 1, "seed": 2017}
-    return make_checkpoint(state, config or variant.model_dump(), meta)
+    return make_checkpoint(state, initial, config or variant.model_dump(), meta)
 
 
 def save(make):
@@ -105,17 +116,30 @@ BAD_MODELS = {
     ),
     "a-tensor": (
         save(lambda path, tmp: torch.zeros(3)),
-        "not an lrlab model file (expected a dict with keys ['config', 'meta', "
-        "'state_dict'], found Tensor)",
+        "not an lrlab model file (expected a dict with keys ['config', 'initial_state_dict', "
+        "'meta', 'state_dict'], found Tensor)",
     ),
     "a-bare-state-dict": (
         save(lambda path, tmp: other_mlp().state_dict()),
-        "not an lrlab model file (expected a dict with keys ['config', 'meta', "
-        "'state_dict'], found ['layers.0.bias', 'layers.0.weight'",
+        "not an lrlab model file (expected a dict with keys ['config', 'initial_state_dict', "
+        "'meta', 'state_dict'], found ['layers.0.bias', 'layers.0.weight'",
     ),
     "state-dict-of-lists": (
         save(lambda path, tmp: {**checkpoint(path), "state_dict": {"w": [1.0, 2.0]}}),
         "'state_dict' is not a dict of tensors",
+    ),
+    "initial-state-dict-of-lists": (
+        save(lambda path, tmp: {**checkpoint(path), "initial_state_dict": {"w": [1.0, 2.0]}}),
+        "'initial_state_dict' is not a dict of tensors",
+    ),
+    "no-initial-state-dict": (
+        save(
+            lambda path, tmp: {
+                k: v for k, v in checkpoint(path).items() if k != "initial_state_dict"
+            }
+        ),
+        "not an lrlab model file (expected a dict with keys ['config', 'initial_state_dict', "
+        "'meta', 'state_dict'], found ['config', 'meta', 'state_dict'])",
     ),
     "a-whole-module": (
         save(lambda path, tmp: other_mlp()),
@@ -146,9 +170,9 @@ BAD_MODELS = {
 @pytest.mark.parametrize("case", list(BAD_MODELS))
 def test_a_bad_model_file_is_refused_by_evaluate(repo, tmp_path, capsys, case):
     write, says = BAD_MODELS[case]
-    model = repo / "models" / f"{KEY}.pt"
+    model = layout.model_file(repo, KEY)
     write(model, tmp_path)
-    outputs = [repo / "metrics" / f"{KEY}.json", repo / "plots" / KEY / "predictions.csv"]
+    outputs = [layout.metrics_file(repo, KEY), layout.predictions_file(repo, KEY)]
     before = [p.read_bytes() for p in outputs]
 
     message = call_stage(capsys, evaluate_stage.main, KEY, "--root", repo).error
@@ -162,7 +186,7 @@ def test_a_bad_model_file_is_refused_by_evaluate(repo, tmp_path, capsys, case):
 @pytest.mark.parametrize("stage", [train_stage, evaluate_stage])
 def test_a_pickle_payload_in_prepared_data_is_refused(repo, tmp_path, capsys, stage):
     marker = tmp_path / "payload-ran"
-    data = repo / "data" / "prepared" / f"{DATASET}.npz"
+    data = layout.prepared_file(repo, DATASET)
     np.savez(data, x_train=np.array([Payload(marker)], dtype=object))
     message = call_stage(capsys, stage.main, KEY, "--root", repo).error
     assert message.startswith(f"error ({stage.__name__.rsplit('.', 1)[-1]}): {data}: cannot be")
@@ -170,15 +194,18 @@ def test_a_pickle_payload_in_prepared_data_is_refused(repo, tmp_path, capsys, st
     assert not marker.exists()
 
 
-def test_a_pickle_payload_in_a_model_file_is_refused_by_plots(repo, tmp_path, capsys):
+def test_a_pickle_payload_in_a_model_file_is_refused_by_figures(repo, tmp_path, capsys):
     marker = tmp_path / "payload-ran"
+    model = layout.model_file(repo, "linear_toy")
     torch.save(
-        {"state_dict": {}, "config": {}, "meta": Payload(marker)}, repo / "models" / "linear_toy.pt"
+        {"state_dict": {}, "initial_state_dict": {}, "config": {}, "meta": Payload(marker)}, model
     )
-    message = call_stage(capsys, plots_stage.main, "--root", repo, "--only", "linear_toy").error
-    assert "models/linear_toy.pt: cannot be read: it holds pickled Python objects" in message
-    assert "Rerun `train@linear_toy`" in message
+    message = call_stage(capsys, figures_stage.main, "linear_toy", "--root", repo).error
+    rel = layout.relative(repo, model)
+    assert f"{rel}: cannot be read: it holds pickled Python objects" in message
+    assert "Rerun `dvc repro -s train@linear_toy`" in message
     assert not marker.exists()
+    assert not layout.figures_dir(repo, "linear_toy").exists()
 
 
 def _torch_load_calls(path: Path) -> list[ast.Call]:
@@ -210,4 +237,12 @@ def test_every_torch_load_is_weights_only():
 
 def test_the_good_fixture_repository_evaluates(repo, capsys):
     """Guard: the files the cases above damage are fine to start with."""
+    assert call_stage(capsys, evaluate_stage.main, KEY, "--root", repo).code == 0
+    assert call_stage(capsys, figures_stage.main, "linear_toy", "--root", repo).code == 0
+
+
+def test_a_well_formed_checkpoint_evaluates(repo, capsys):
+    """Guard: the checkpoint() the cases above break is accepted as it is."""
+    model = layout.model_file(repo, KEY)
+    torch.save(checkpoint(model), model)
     assert call_stage(capsys, evaluate_stage.main, KEY, "--root", repo).code == 0

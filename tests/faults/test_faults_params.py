@@ -15,8 +15,11 @@ import torch
 from faultkit import call_stage, run_module, visible_files
 from fixtures_data import write_params, write_prepared
 
+from lrlab import layout
+from lrlab.config import ALL_DATASETS
 from stages import evaluate as evaluate_stage
-from stages import plots as plots_stage
+from stages import figures as figures_stage
+from stages import report as report_stage
 from stages import train as train_stage
 
 KEY = "two_clusters"  # sgd, relu mlp: every field below applies to it
@@ -60,7 +63,7 @@ def train_error(root: Path, capsys, edit) -> str:
 
 # field -> (wrong type, what the message says)
 WRONG_TYPE = {
-    "dataset": (3, "Input should be 'mnist', 'fashion-mnist'"),
+    "dataset": (3, "Input should be a valid string"),
     "model": ("mlp", "Input should be a valid dictionary"),
     "model.kind": (["mlp"], "Input should be 'linear', 'logistic', 'softmax', 'mlp'"),
     "model.sizes": ("2-10-2", "Input should be a valid list"),
@@ -155,7 +158,6 @@ def test_a_misspelt_key_gets_a_did_you_mean(tmp_path, capsys, field, typo):
 @pytest.mark.parametrize(
     ("field", "value", "suggestion"),
     [
-        ("dataset", "two-cluster", "two-clusters"),
         ("model.kind", "mpl", "mlp"),
         ("loss", "cross_entropie", "cross_entropy"),
         ("optimizer.name", "adamw", "adam"),
@@ -172,16 +174,31 @@ def test_an_unknown_name_is_refused_by_every_stage_that_reads_the_variant(
     assert visible_files(tmp_path) == ["params.yaml"]
 
 
+@pytest.mark.parametrize("stage", [train_stage, evaluate_stage, figures_stage])
+def test_an_unknown_dataset_is_refused_listing_the_known_ones(tmp_path, capsys, stage):
+    """A dataset is any built-in one or a key under `datasets:`; others are refused."""
+    write_params(tmp_path, set_key("dataset", "two-cluster"))
+    message = call_stage(capsys, stage.main, KEY, "--root", tmp_path).error
+    assert f"{_key_path('dataset')} = 'two-cluster': not a dataset" in message
+    assert "(did you mean 'two-clusters'?)" in message
+    known = message.split("Known datasets: ", 1)[1]
+    assert all(name in known for name in ALL_DATASETS)
+    assert "add your own under `datasets:`" in message
+    assert visible_files(tmp_path) == ["params.yaml"]
+
+
 def test_a_variant_that_is_not_a_mapping_is_refused(tmp_path, capsys):
     message = train_error(tmp_path, capsys, lambda raw: raw["variants"].__setitem__(KEY, "mlp"))
     assert f"params.yaml: variants.{KEY} = 'mlp': expected a mapping of settings" in message
 
 
 @pytest.mark.parametrize("empty", [{}, None, []], ids=["empty-mapping", "null", "empty-list"])
-@pytest.mark.parametrize("stage", [train_stage, plots_stage])
+@pytest.mark.parametrize(
+    "stage", [train_stage, evaluate_stage, figures_stage, report_stage], ids=lambda s: s.__name__
+)
 def test_an_empty_variants_section_says_how_to_define_one(tmp_path, capsys, stage, empty):
     write_params(tmp_path, lambda raw: raw.__setitem__("variants", empty))
-    args = (KEY, "--root", tmp_path) if stage is train_stage else ("--root", tmp_path)
+    args = ("--root", tmp_path) if stage is report_stage else (KEY, "--root", tmp_path)
     message = call_stage(capsys, stage.main, *args).error
     assert "params.yaml: variants is empty. Define at least one variant under `variants:`" in (
         message
@@ -211,7 +228,10 @@ def test_cuda_without_a_gpu_as_a_subprocess(tmp_path):
     write_prepared(tmp_path, "linear-toy")
     result = run_module("train", "linear_toy", "--root", tmp_path, env={"CUDA_VISIBLE_DEVICES": ""})
     assert "device = 'cuda', but no CUDA GPU is available on this machine" in result.error
-    assert not (tmp_path / "models").exists() and not (tmp_path / "plots").exists()
+    prepared = layout.relative(tmp_path, layout.prepared_file(tmp_path, "linear-toy"))
+    assert visible_files(tmp_path) == sorted(["params.yaml", prepared])
+    assert not layout.model_file(tmp_path, "linear_toy").exists()
+    assert not layout.history_file(tmp_path, "linear_toy").exists()
 
 
 def test_auto_without_a_gpu_trains_on_the_cpu_and_says_so_in_log_and_metrics(
@@ -226,7 +246,7 @@ def test_auto_without_a_gpu_trains_on_the_cpu_and_says_so_in_log_and_metrics(
     assert "device: auto -> cpu (no CUDA GPU available, so training runs on the CPU)" in (
         caplog.text
     )
-    checkpoint = torch.load(tmp_path / "models" / "linear_toy.pt", weights_only=True)
+    checkpoint = torch.load(layout.model_file(tmp_path, "linear_toy"), weights_only=True)
     assert checkpoint["meta"]["device"] == "cpu"
-    metrics = json.loads((tmp_path / "metrics" / "linear_toy.json").read_text())
+    metrics = json.loads(layout.metrics_file(tmp_path, "linear_toy").read_text())
     assert metrics["device"] == "cpu"

@@ -20,6 +20,8 @@ import torch
 import yaml
 from faultkit import REPO, visible_files
 
+from lrlab import layout
+
 KEY, DATASET = "linear_toy", "linear-toy"
 EPOCHS = 20_000  # about 2 s of training: long enough to kill it in the middle
 PROGRESS = re.compile(rf"{KEY}:\s+\d+%\|[^|]*\|\s*[1-9]\d*/{EPOCHS}")  # tqdm, past epoch 0
@@ -74,10 +76,14 @@ def stage_pids(session: int) -> list[int]:
 
 
 def result(root: Path) -> tuple[dict, dict, dict, str]:
-    checkpoint = torch.load(root / "models" / f"{KEY}.pt", weights_only=True)
+    checkpoint = torch.load(layout.model_file(root, KEY), weights_only=True)
     meta = {k: v for k, v in checkpoint["meta"].items() if k != "train_seconds"}
-    history = (root / "plots" / KEY / "history.csv").read_text()
-    return checkpoint["state_dict"], checkpoint["config"], meta, history
+    history = layout.history_file(root, KEY).read_text()
+    weights = {
+        **{f"trained.{k}": v for k, v in checkpoint["state_dict"].items()},
+        **{f"initial.{k}": v for k, v in checkpoint["initial_state_dict"].items()},
+    }
+    return weights, checkpoint["config"], meta, history
 
 
 def test_sigkill_mid_training_then_dvc_repro_equals_an_uninterrupted_run(tmp_path):
@@ -111,8 +117,9 @@ def test_sigkill_mid_training_then_dvc_repro_equals_an_uninterrupted_run(tmp_pat
         time.sleep(0.05)
     assert stage_pids(run.pid) == []
 
-    assert not (killed / "models" / f"{KEY}.pt").exists()
-    assert visible_files(killed / "models") == [] and visible_files(killed / "plots") == []
+    assert not layout.model_file(killed, KEY).exists()
+    assert visible_files(layout.model_file(killed, KEY).parent) == []
+    assert visible_files(layout.history_file(killed, KEY).parent) == []
 
     rerun = subprocess.run(
         ["dvc", "repro", f"train@{KEY}"], cwd=killed, env=env, capture_output=True, text=True
@@ -127,6 +134,6 @@ def test_sigkill_mid_training_then_dvc_repro_equals_an_uninterrupted_run(tmp_pat
     assert state.keys() == clean_state.keys()
     assert all(torch.equal(state[k], clean_state[k]) for k in state)
     assert (config, meta, history) == (clean_config, clean_meta, clean_history)
-    assert len(pd.read_csv(killed / "plots" / KEY / "history.csv")) == EPOCHS
+    assert len(pd.read_csv(layout.history_file(killed, KEY))) == EPOCHS
     status = subprocess.run(["dvc", "status"], cwd=killed, env=env, capture_output=True, text=True)
     assert "up to date" in status.stdout, status.stdout

@@ -8,6 +8,7 @@ import pytest
 from faultkit import call_stage, visible_files
 from fixtures_data import write_params, write_prepared
 
+from lrlab import layout
 from stages import train as train_stage
 
 # variant -> (its dataset, learning rate, epochs, what the message says)
@@ -26,11 +27,12 @@ DIVERGING = {
 def test_a_diverging_learning_rate_stops_with_variant_epoch_and_lr(tmp_path, capsys, key, previous):
     dataset, lr, epochs, says = DIVERGING[key]
     write_prepared(tmp_path, dataset)
-    model, history = tmp_path / "models" / f"{key}.pt", tmp_path / "plots" / key / "history.csv"
+    model, history = layout.model_file(tmp_path, key), layout.history_file(tmp_path, key)
     if previous:
         write_params(tmp_path)
         assert call_stage(capsys, train_stage.main, key, "--root", tmp_path).code == 0
     before = {p: p.read_bytes() for p in (model, history) if p.exists()}
+    assert len(before) == (2 if previous else 0)
 
     def explode(raw):
         raw["variants"][key].update(epochs=epochs)
@@ -44,7 +46,7 @@ def test_a_diverging_learning_rate_stops_with_variant_epoch_and_lr(tmp_path, cap
     assert f"Lower variants.{key}.optimizer.lr (try {lr / 10:g})" in message
     assert f"`dvc repro -s train@{key}`. No model file was written." in message
     assert {p: p.read_bytes() for p in (model, history) if p.exists()} == before
-    expected = [f"data/prepared/{dataset}.npz", "params.yaml"]
+    expected = [layout.relative(tmp_path, layout.prepared_file(tmp_path, dataset)), "params.yaml"]
     if previous:
-        expected += [f"models/{key}.pt", f"plots/{key}/history.csv"]
+        expected += [layout.relative(tmp_path, p) for p in (model, history)]
     assert visible_files(tmp_path) == sorted(expected)

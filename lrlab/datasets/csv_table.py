@@ -1,0 +1,341 @@
+"""Your own CSV file as a dataset: ``datasets.<name>: {kind: csv, source: ..., ...}``.
+
+:class:`CsvDatasetConfig` validates the settings. :func:`prepare_csv` reads the table with
+every cell as text first, so a bad cell can be reported by its CSV line (the header is line 1)
+and column; checks it; turns class labels into indices 0..k-1 (sorted numerically when all are
+numbers, else as text); one-hot encodes the categorical features over all used rows; splits
+with :func:`~lrlab.datasets.prepare.split`; and standardizes the other feature columns with
+the training part's statistics. Cells and header names are stripped of surrounding spaces,
+lines whose cells are all empty are skipped, and an empty cell or one of ``NA_TOKENS`` (any
+case) counts as missing. :func:`verify_sha256` checks a downloaded copy.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Literal
+from urllib.parse import urlsplit
+
+import numpy as np
+from pydantic import Field, ValidationInfo, field_validator
+
+from lrlab.config import Fraction, Frozen
+from lrlab.datasets.prepare import build, split
+from lrlab.datasets.prepared import PreparedData
+from lrlab.errors import DataError
+
+NA_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none", "?"})
+SHOWN = 5  # bad cells listed in one message
+CHUNK = 1 << 20
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+Cell = tuple[int, str, str]  # (CSV line, column, value)
+Table = dict[str, np.ndarray]  # used column -> its cells as text, target first
+
+
+def is_url(source: str) -> bool:
+    """Whether ``source`` is a URL (any scheme) rather than a path inside the repository."""
+    return _SCHEME.match(source.strip()) is not None
+
+
+def _repeated(names: list[str]) -> str:
+    return ", ".join(repr(n) for n in dict.fromkeys(n for n in names if names.count(n) > 1))
+
+
+class CsvDatasetConfig(Frozen):
+    """A CSV file in the repository (``data/external/my.csv``) or at an https:// URL."""
+
+    kind: Literal["csv"]
+    source: str
+    sha256: str | None = Field(default=None, validate_default=True)
+    target: str
+    task: Literal["classification", "regression"]
+    features: list[str] | None = None
+    categorical: list[str] = []
+    missing: Literal["error", "drop"] = "error"
+    test_fraction: Fraction | None = 0.2
+    standardize: bool = True
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, source: str) -> str:
+        if is_url(source):
+            parts = urlsplit(source.strip())
+            if parts.scheme.lower() != "https":
+                raise ValueError(
+                    f"only https:// URLs are allowed, not {parts.scheme}://; use the https "
+                    "address, or save the file under data/external/ and give its path"
+                )
+            if not parts.hostname:
+                raise ValueError("the URL names no host")
+            return source.strip()
+        windows, pieces = PureWindowsPath(source), re.split(r"[\\/]", source)
+        if not source.strip() or PurePosixPath(source).is_absolute() or windows.is_absolute():
+            raise ValueError("must be a relative path such as data/external/my.csv, or a URL")
+        if windows.drive or source.startswith("~") or ".." in pieces:
+            raise ValueError(
+                "must be relative and stay inside the repository: no drive, '~' or '..'"
+            )
+        return source
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha256(cls, sha256: str | None, info: ValidationInfo) -> str | None:
+        if sha256 is None:
+            if is_url(info.data.get("source") or ""):
+                raise ValueError(
+                    "required when source is a URL: the file's SHA-256, 64 hex digits "
+                    "(`sha256sum FILE` prints it), so that a changed download is caught"
+                )
+            return None
+        if not _SHA256.fullmatch(sha256):
+            raise ValueError("must be 64 hexadecimal digits (`sha256sum FILE` prints them)")
+        return sha256.lower()
+
+    @field_validator("features", "categorical")
+    @classmethod
+    def _columns(cls, columns: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if columns is None:
+            return None
+        if not columns and info.field_name == "features":
+            raise ValueError("must list at least one column (leave it out to use all but target)")
+        if _repeated(columns):
+            raise ValueError(f"lists {_repeated(columns)} more than once")
+        if info.data.get("target") in columns:
+            raise ValueError(f"must not include the target column {info.data['target']!r}")
+        features = info.data.get("features") if info.field_name == "categorical" else None
+        stray = [c for c in columns if features is not None and c not in features]
+        if stray:
+            raise ValueError(
+                f"{', '.join(map(repr, stray))} not among features ({', '.join(features)}); "
+                "add them to features or remove them here"
+            )
+        return columns
+
+
+def verify_sha256(path: Path, expected: str, name: str) -> None:
+    """Raise :class:`DataError` unless the file's SHA-256 is ``expected`` (any case)."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+    except OSError as exc:
+        raise DataError(f"{name}: cannot read {path} to check its checksum ({exc}).") from None
+    actual = digest.hexdigest()
+    if actual != expected.lower():
+        raise DataError(
+            f"{name}: checksum mismatch for {path}: expected {expected.lower()} got {actual}. "
+            f"If the file changed on purpose, set datasets.{name}.sha256: {actual} in "
+            "params.yaml; otherwise delete the file and fetch it again."
+        )
+
+
+def _bad(name: str, path: Path, cells: list[Cell], what: str, fix: str) -> DataError:
+    """One message listing the first few bad cells, by line, with their count."""
+    cells = sorted(cells, key=lambda cell: cell[0])
+    shown = [
+        f"line {line}, column {column!r}" + (f": {value!r}" if value else "")
+        for line, column, value in cells[:SHOWN]
+    ]
+    more = f" (and {len(cells) - SHOWN} more)" if len(cells) > SHOWN else ""
+    return DataError(f"{name}: {path}: {len(cells)} {what}: {'; '.join(shown)}{more}. {fix}")
+
+
+def _read(name: str, path: Path) -> tuple[list[str], list[np.ndarray], np.ndarray]:
+    """Header names, each column's stripped cells as text, and each data row's CSV line."""
+    import pandas as pd
+
+    other = f"Fix the file, or point datasets.{name}.source in params.yaml at another."
+    try:
+        frame = pd.read_csv(
+            path, header=None, dtype=str, keep_default_na=False, skip_blank_lines=False
+        )
+    except OSError as exc:
+        raise DataError(f"{name}: cannot read {path} ({exc.strerror or exc}). {other}") from None
+    except pd.errors.EmptyDataError:
+        what = "is empty (0 bytes)" if path.stat().st_size == 0 else "has a blank line 1"
+        raise DataError(
+            f"{name}: {path} {what}. A CSV needs a header line naming the columns, "
+            f"comma-separated, then at least one data row. {other}"
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        fix = (
+            "Save it as UTF-8."
+            if isinstance(exc, UnicodeDecodeError)
+            else (
+                "Every line needs as many comma-separated fields as the header; quote fields "
+                "that contain commas."
+            )
+        )
+        raise DataError(
+            f"{name}: {path} is not a well-formed UTF-8 CSV table ({str(exc).strip()}). {fix} "
+            f"{other}"
+        ) from None
+    raw = [frame[c].fillna("") for c in frame.columns]
+    newlines = sum(column.str.count("\n").to_numpy() for column in raw)  # in quoted fields
+    lines = 1 + np.arange(len(frame)) + np.concatenate([[0], np.cumsum(newlines)[:-1]])
+    columns = [column.str.strip().to_numpy(dtype=object) for column in raw]
+    header, columns = [str(c[0]) for c in columns], [c[1:] for c in columns]
+    filled = np.any([c != "" for c in columns], axis=0)
+    if not filled.any():
+        raise DataError(f"{name}: {path} has a header line but no data rows. {other}")
+    return header, [c[filled] for c in columns], lines[1:][filled]
+
+
+def _check_columns(
+    name: str, path: Path, header: list[str], cfg: CsvDatasetConfig, features: list[str]
+) -> None:
+    wanted = [("target", cfg.target), *(("features", f) for f in features)]
+    wanted += [("categorical", c) for c in cfg.categorical if c not in features]
+    absent, keys = [], []
+    for key, column in wanted:
+        if column not in header:
+            close = difflib.get_close_matches(column, header, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            absent.append(f"{key} column {column!r}{hint}")
+            keys.append(f"datasets.{name}.{key}")
+    if absent:
+        raise DataError(
+            f"{name}: {path} has no {'; no '.join(absent)}. Its columns are: "
+            f"{', '.join(map(repr, header))}. Fix {' / '.join(dict.fromkeys(keys))} in "
+            "params.yaml, or the CSV's header line."
+        )
+    doubled = _repeated([c for c in header if c in (cfg.target, *features)])
+    if doubled:
+        raise DataError(
+            f"{name}: {path} has more than one column named {doubled} in its header line. "
+            "Rename them in the CSV so each name is unique."
+        )
+
+
+def _numbers(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Floats, plus masks of the cells that are not numbers and that are not finite."""
+    import pandas as pd
+
+    floats = np.asarray(pd.to_numeric(values, errors="coerce"), dtype=np.float64)
+    return floats, np.isnan(floats), np.isinf(floats)
+
+
+def _levels(values: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Distinct values, sorted numerically when all are numbers (equal numbers merged, named
+    by their first spelling in text order), else as text; and each value's level index."""
+    texts, codes = np.unique(values.astype(str), return_inverse=True)
+    floats, nan, _ = _numbers(texts.astype(object))
+    if nan.any():
+        return [str(t) for t in texts], codes
+    _, group = np.unique(floats, return_inverse=True)
+    _, first = np.unique(group, return_index=True)  # texts are sorted: first = smallest
+    return [str(texts[i]) for i in first], group[codes]
+
+
+def _encode(
+    name: str, path: Path, cfg: CsvDatasetConfig, table: Table, lines: np.ndarray
+) -> tuple[np.ndarray, list[str], np.ndarray, dict[str, list[str]]]:
+    """The feature matrix, its column names, which columns are one-hot, and the levels."""
+    blocks: list[np.ndarray] = []
+    names: list[str] = []
+    onehot: list[bool] = []
+    categories: dict[str, list[str]] = {}
+    bad: dict[str, list[Cell]] = {"numbers": [], "finite": []}
+    for column, values in list(table.items())[1:]:
+        if column in cfg.categorical:
+            levels, codes = _levels(values)
+            blocks.append(np.eye(len(levels))[codes])
+            names += [f"{column}={level}" for level in levels]
+            onehot += [True] * len(levels)
+            categories[column] = levels
+            continue
+        floats, nan, inf = _numbers(values)
+        for kind, mask in (("numbers", nan), ("finite", inf)):
+            bad[kind] += [(int(lines[i]), column, values[i]) for i in np.flatnonzero(mask)]
+        blocks.append(floats[:, None])
+        names.append(column)
+        onehot.append(False)
+    if bad["numbers"]:
+        fix = (
+            "Fix them in the CSV; if a column holds categories, list it under "
+            f"datasets.{name}.categorical (or leave it out of datasets.{name}.features)."
+        )
+        raise _bad(name, path, bad["numbers"], "feature cell(s) are not numbers", fix)
+    if bad["finite"]:
+        fix = "Replace them in the CSV with finite numbers."
+        raise _bad(name, path, bad["finite"], "feature cell(s) are not finite numbers", fix)
+    return np.hstack(blocks), names, np.array(onehot), categories
+
+
+def _targets(
+    name: str, path: Path, cfg: CsvDatasetConfig, target: np.ndarray, lines: np.ndarray
+) -> tuple[np.ndarray, list[str] | None]:
+    """Class indices and names, or regression values (and no names)."""
+    if cfg.task == "classification":
+        class_names, y = _levels(target)
+        if len(class_names) < 2:
+            raise DataError(
+                f"{name}: {path}: target column {cfg.target!r} holds a single class "
+                f"({class_names[0]!r}); classification needs at least two. Fix the CSV, or "
+                f"datasets.{name}.target / task in params.yaml."
+            )
+        return y, class_names
+    y, nan, inf = _numbers(target)
+    for mask, what in ((nan, "not numbers"), (inf, "not finite numbers")):
+        if mask.any():
+            cells = [(int(lines[i]), cfg.target, target[i]) for i in np.flatnonzero(mask)]
+            fix = (
+                f"Fix them in the CSV, or set datasets.{name}.task: classification in "
+                "params.yaml if the target names classes."
+            )
+            raise _bad(name, path, cells, f"regression target value(s) are {what}", fix)
+    return y, None
+
+
+def prepare_csv(name: str, path: Path, cfg: CsvDatasetConfig, seed: int) -> PreparedData:
+    """Read, check, encode, split and standardize ``path`` as described by ``cfg``."""
+    path = Path(path)
+    header, columns, lines = _read(name, path)
+    features = cfg.features or [c for c in header if c and c != cfg.target]
+    _check_columns(name, path, header, cfg, features)
+    table = {c: columns[header.index(c)] for c in (cfg.target, *features)}
+    n_read = len(lines)
+    na = np.column_stack([[v.lower() in NA_TOKENS for v in col] for col in table.values()])
+    if cfg.missing == "drop":
+        keep = ~na.any(axis=1)
+        if not keep.any():
+            raise DataError(
+                f"{name}: {path}: all {n_read} rows have an empty or missing cell in a used "
+                f"column ({', '.join(map(repr, table))}), so missing: drop leaves none. Fill "
+                f"them in the CSV, or choose other datasets.{name}.features."
+            )
+        table, lines = {c: v[keep] for c, v in table.items()}, lines[keep]
+    elif na.any():
+        used = list(table)
+        cells = [(int(lines[r]), used[c], table[used[c]][r]) for r, c in np.argwhere(na)]
+        fix = (
+            f"Fill them in the CSV, or set datasets.{name}.missing: drop in params.yaml to "
+            "drop such rows."
+        )
+        raise _bad(name, path, cells, "empty or missing cell(s) (empty, NA, null, ?...)", fix)
+    x, names, onehot, categories = _encode(name, path, cfg, table, lines)
+    y, class_names = _targets(name, path, cfg, table[cfg.target], lines)
+
+    stratify = cfg.task == "classification"
+    x_train, x_test, y_train, y_test = split(name, x, y, cfg.test_fraction, seed, stratify)
+    normalization = None
+    if cfg.standardize:  # one-hot columns keep mean 0, std 1
+        mean, std = np.zeros(x.shape[1]), np.ones(x.shape[1])
+        mean[~onehot] = x_train[:, ~onehot].mean(axis=0)
+        std[~onehot] = x_train[:, ~onehot].std(axis=0)
+        std[~onehot & (np.ptp(x_train, axis=0) == 0)] = 1.0  # a constant column
+        x_train = (x_train - mean) / std
+        x_test = None if x_test is None else (x_test - mean) / std
+        normalization = {"mean": mean.tolist(), "std": std.tolist()}
+    kind = "none" if cfg.test_fraction is None else "stratified" if stratify else "random"
+    rows = {"read": n_read, "dropped": n_read - len(lines)}
+    extras = dict(class_names=class_names, feature_names=names, categories=categories, rows=rows)
+    extras.update(target=cfg.target, split=kind, source=cfg.source)
+    num_classes = None if class_names is None else len(class_names)
+    parts = (x_train, x_test, y_train, y_test)
+    return build(name, cfg.task, parts, normalization, num_classes, **extras)

@@ -1,0 +1,82 @@
+"""Where every artifact of the pipeline lives: the one module that knows the paths.
+
+Outputs are grouped by kind, one folder each, so a stage that needs "every variant's X"
+depends on the folder (``metrics/``, ``figures/``), never on a list of files:
+
+    data/raw/<dataset>/            download@<dataset>
+    data/prepared/<dataset>.npz    prepare@<dataset> (arrays) and .json (info)
+    models/<variant>.pt            train@<variant>   (weights, initial weights, config)
+    history/<variant>.csv          train@<variant>   (per-epoch loss and accuracy)
+    metrics/<variant>.json         evaluate@<variant>
+    predictions/<variant>.csv      evaluate@<variant>
+    figures/<variant>/<name>.png   figures@<variant>
+    figures/lessons/<name>.png     lesson_figures
+    report.md                      report
+
+dvc.yaml spells the same paths with ``${key}``/``${item.dataset}``; tests/test_repo_layout.py
+checks that the two agree. Every function takes the repository root and returns a Path.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+Root = str | os.PathLike[str]
+
+RAW = "data/raw"
+PREPARED = "data/prepared"
+MODELS = "models"
+HISTORY = "history"
+METRICS = "metrics"
+PREDICTIONS = "predictions"
+FIGURES = "figures"
+LESSON_FIGURES = "lessons"  # figures/lessons/: the lessons' own illustrations, not a variant
+REPORT = "report.md"
+PREPARED_SUFFIX = ".npz"
+
+
+def raw_dir(root: Root, dataset: str) -> Path:
+    return Path(root, RAW, dataset)
+
+
+def prepared_file(root: Root, dataset: str) -> Path:
+    return Path(root, PREPARED, dataset + PREPARED_SUFFIX)
+
+
+def prepared_info(root: Root, dataset: str) -> Path:
+    return Path(root, PREPARED, dataset + ".json")
+
+
+def model_file(root: Root, variant: str) -> Path:
+    return Path(root, MODELS, variant + ".pt")
+
+
+def history_file(root: Root, variant: str) -> Path:
+    return Path(root, HISTORY, variant + ".csv")
+
+
+def metrics_file(root: Root, variant: str) -> Path:
+    return Path(root, METRICS, variant + ".json")
+
+
+def predictions_file(root: Root, variant: str) -> Path:
+    return Path(root, PREDICTIONS, variant + ".csv")
+
+
+def figures_dir(root: Root, owner: str) -> Path:
+    """``figures/<variant>/`` or, for ``owner = LESSON_FIGURES``, ``figures/lessons/``."""
+    return Path(root, FIGURES, owner)
+
+
+def figure_file(root: Root, owner: str, name: str) -> Path:
+    return figures_dir(root, owner) / f"{name}.png"
+
+
+def report_file(root: Root) -> Path:
+    return Path(root, REPORT)
+
+
+def relative(root: Root, path: Path) -> str:
+    """``path`` relative to ``root`` with forward slashes, as messages and Markdown show it."""
+    return Path(os.path.relpath(path, root)).as_posix()

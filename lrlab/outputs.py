@@ -1,0 +1,84 @@
+"""Checked reads of pipeline outputs (metrics JSON, history and predictions CSVs).
+
+Every missing or malformed file stops with a :class:`~lrlab.errors.LrlabError` naming the
+file, what is wrong and the stage to rerun, never a traceback from the csv or json modules.
+No torch or pandas here: the report and the gate read these files too.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrlab import layout
+from lrlab.errors import LrlabError
+
+
+def require(path: Path, root: Path, stage: str) -> Path:
+    """``path``, or an error naming the missing file and the stage that writes it."""
+    if not path.is_file():
+        rel = layout.relative(root, path)
+        raise LrlabError(f"{rel}: not found. It is written by `{stage}`; run `dvc repro`.")
+    return path
+
+
+def read_metrics(root: Path, key: str) -> dict[str, Any]:
+    """The metrics dict of variant ``key``."""
+    path = require(layout.metrics_file(root, key), root, f"evaluate@{key}")
+    rel, fix = layout.relative(root, path), f"Rerun `dvc repro -s evaluate@{key}`."
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LrlabError(f"{rel}: not valid JSON ({exc}). {fix}") from None
+    if not isinstance(data, dict):
+        raise LrlabError(f"{rel}: expected a JSON object. {fix}")
+    return data
+
+
+def read_columns(path: Path, root: Path, stage: str, required: tuple[str, ...]) -> dict:
+    """A numeric CSV with a header as ``{column: float64 array}``; ``required`` columns and at
+    least one row must be present, and every cell must be a number."""
+    rel, fix = layout.relative(root, require(path, root, stage)), f"Rerun `dvc repro -s {stage}`."
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise LrlabError(f"{rel}: not a readable CSV ({exc}). {fix}") from None
+    header, body = (rows[0], rows[1:]) if rows else ([], [])
+    missing = [c for c in required if c not in header]
+    if missing or not body:
+        raise LrlabError(
+            f"{rel}: expected columns {list(required)} and at least one row; found columns "
+            f"{header}, {len(body)} rows. {fix}"
+        )
+    columns: dict[str, np.ndarray] = {}
+    for j, name in enumerate(header):
+        values = []
+        for i, row in enumerate(body, start=2):
+            cell = row[j] if j < len(row) else ""
+            try:
+                values.append(float(cell) if cell != "" else math.nan)
+            except ValueError:
+                raise LrlabError(
+                    f"{rel}, line {i}: column '{name}' holds {cell!r}, not a number. {fix}"
+                ) from None
+        columns[name] = np.asarray(values, dtype=np.float64)
+    return columns
+
+
+def read_history(root: Path, key: str) -> dict[str, np.ndarray]:
+    """Per-epoch ``epoch``, ``train_loss`` (and ``train_accuracy`` for classifiers)."""
+    path = layout.history_file(root, key)
+    return read_columns(path, root, f"train@{key}", ("epoch", "train_loss"))
+
+
+def read_predictions(root: Path, key: str) -> dict[str, np.ndarray]:
+    """``actual`` and ``predicted`` per test (or training) example."""
+    path = layout.predictions_file(root, key)
+    return read_columns(path, root, f"evaluate@{key}", ("actual", "predicted"))

@@ -1,0 +1,53 @@
+"""The README's results table and its "Add a variant" example are real: the table equals the
+one built from the committed metrics, and the example is what tests/test_open_layout runs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from lrlab.config import ParamsFile
+from lrlab.outputs import read_metrics
+from lrlab.report import parse_lessons, results_table
+
+REPO = Path(__file__).resolve().parents[1]
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def section(title: str) -> str:
+    return README.split(title, 1)[1].split("\n## ", 1)[0]
+
+
+def readme_variant_example() -> dict:
+    """The variants of the README's "Add a variant" YAML block."""
+    block = re.search(r"```yaml\n(.*?)```", section("### Add a variant"), re.S).group(1)
+    return yaml.safe_load(block)
+
+
+def test_results_table_matches_the_committed_metrics():
+    params = ParamsFile(REPO / "params.yaml")
+    variants = {key: params.variant(key) for key in params.variant_keys()}
+    metrics = {key: read_metrics(REPO, key) for key in variants}
+    lessons = parse_lessons(yaml.safe_load((REPO / "lessons.yaml").read_text()))
+    rows = [
+        line.replace("](#", "](report.md#") for line in results_table(variants, metrics, lessons)
+    ]
+    shown = [line for line in section("## Results").splitlines() if line.startswith("|")]
+    # train time is a timing: compare every other cell
+    strip = [re.sub(r"\| [\d.]+ (s|min) \|", "| t |", line) for line in rows]
+    assert [re.sub(r"\| [\d.]+ (s|min) \|", "| t |", line) for line in shown] == strip
+
+
+def test_readme_table_appears_once():
+    assert README.count("| variant | lesson | train loss") == 1
+
+
+def test_readme_variant_example_is_valid_and_new():
+    example = readme_variant_example()
+    params = ParamsFile(REPO / "params.yaml")
+    assert example and not set(example) & set(params.variant_keys())
+    for key, raw in example.items():
+        params.raw["variants"][key] = raw
+        params.variant(key)  # validates, with the README's defaults
