@@ -1,11 +1,11 @@
 """Typed, validated views of params.yaml.
 
 params.yaml is read once per stage into a :class:`ParamsFile`; each stage then asks only for
-the keys it declares in dvc.yaml (``seed``, ``device``, ``datasets.<name>``,
-``variants.<key>``), so DVC's dependency tracking is exact. Every section is parsed into a
-frozen pydantic model; a wrong type, an out-of-range value or an unknown key raises
-:class:`~lrlab.errors.ConfigError` naming the full key path, the bad value, what is allowed,
-and for a typo the nearest valid key.
+the keys it declares in dvc.yaml (``seed``, ``device``, ``lesson_datasets.<name>`` or
+``datasets.<name>``, ``variants.<key>``), so DVC's dependency tracking is exact. Every
+section is parsed into a frozen pydantic model; a wrong type, an out-of-range value or an
+unknown key raises :class:`~lrlab.errors.ConfigError` naming the full key path, the bad
+value, what is allowed, and for a typo the nearest valid key.
 """
 
 from __future__ import annotations
@@ -50,6 +50,15 @@ REMOTE_DATASETS = ("mnist", "fashion-mnist", "exam-scores", "diabetes")
 TOY_DATASETS = ("hours-pass", "study-hours", "linear-toy", "linear-15pt")
 EMBEDDED_DATASETS = ("breast-cancer", "synthetic-regression", "two-clusters", *TOY_DATASETS)
 ALL_DATASETS = REMOTE_DATASETS + EMBEDDED_DATASETS
+LESSON_SECTION = "lesson_datasets"  # params.yaml: the lessons' datasets' settings
+OWN_SECTION = "datasets"  # params.yaml: your own datasets (kind: csv)
+
+
+def prepare_stage(dataset: str) -> str:
+    """The dvc.yaml stage that writes ``dataset``'s prepared arrays."""
+    return f"prepare@{dataset}" if dataset in ALL_DATASETS else f"prepare_csv@{dataset}"
+
+
 RESERVED_VARIANT = "lessons"  # figures/lessons/ holds the lessons' own illustrations
 
 
@@ -252,7 +261,14 @@ class VariantConfig(Frozen):
         """This variant with every model width a number: omitted ``sizes`` become
         ``[n_features, outputs]``; ``in``/``out`` become ``n_features``/``outputs``, where
         outputs is the class count for cross-entropy and 1 otherwise."""
-        n_out = int(num_classes or 0) if LOSSES[self.loss].multiclass else 1
+        multiclass = LOSSES[self.loss].multiclass
+        if multiclass and not num_classes:
+            raise ConfigError(
+                f"loss '{self.loss}' needs the class count of dataset '{self.dataset}', which "
+                "records none: it is a regression dataset. Use loss mse with it, or a "
+                "classification dataset."
+            )
+        n_out = int(num_classes or 0) if multiclass else 1
         sizes = self.model.sizes or [IN, OUT]
         widths = [n_features if s == IN else n_out if s == OUT else s for s in sizes]
         model = ModelConfig.model_validate({**self.model.model_dump(), "sizes": widths})
@@ -405,16 +421,42 @@ class ParamsFile:
         """The one seed every random choice derives from."""
         return parse_section("", Runtime, {"seed": self._lookup("seed")}).seed
 
-    def dataset(self, name: str) -> Any:
-        """The validated settings of ``datasets.<name>``."""
-        if name not in DATASET_MODELS:
-            close = difflib.get_close_matches(name, list(DATASET_MODELS), n=1)
+    def dataset(self, name: str, own: type[Frozen] | None = None) -> Any:
+        """The validated settings of a lesson dataset (``lesson_datasets.<name>``) or of your
+        own (``datasets.<name>``, parsed as ``own``: the prepare stage passes
+        :class:`~lrlab.datasets.csv_table.CsvDatasetConfig`, which builds on this module)."""
+        own_datasets = self.own_datasets()
+        if name in DATASET_MODELS:
+            raw = self._lookup(LESSON_SECTION, name)
+            return parse_section(f"{LESSON_SECTION}.{name}", DATASET_MODELS[name], raw or {})
+        if name not in own_datasets:
+            known = [*DATASET_MODELS, *own_datasets]
+            close = difflib.get_close_matches(name, known, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             raise ConfigError(
-                f"unknown dataset '{name}'.{hint} Known datasets: {', '.join(DATASET_MODELS)}."
+                f"params.yaml: unknown dataset '{name}'.{hint} Known datasets: "
+                f"{', '.join(known)}. Add your own under `{OWN_SECTION}:` in params.yaml "
+                "(README, 'Extending lrlab')."
             )
-        raw = self._lookup("datasets", name)
-        return parse_section(f"datasets.{name}", DATASET_MODELS[name], raw or {})
+        if own is None:
+            raise ConfigError(f"params.yaml: {OWN_SECTION}.{name}: read it with its own model.")
+        return parse_section(f"{OWN_SECTION}.{name}", own, own_datasets[name] or {})
+
+    def own_datasets(self) -> dict[str, Any]:
+        """The ``datasets:`` mapping (your own datasets); a lesson dataset's name is refused."""
+        own = self.raw.get(OWN_SECTION) or {}
+        if not isinstance(own, dict):
+            raise ConfigError(
+                f"params.yaml: {OWN_SECTION} = {_format_value(own)} is not a mapping of dataset "
+                "names to settings. Write `datasets: {}` for none (README, 'Extending lrlab')."
+            )
+        taken = [name for name in own if name in DATASET_MODELS]
+        if taken:
+            raise ConfigError(
+                f"params.yaml: {OWN_SECTION}.{taken[0]}: '{taken[0]}' is a lesson dataset's "
+                f"name (its settings are under `{LESSON_SECTION}:`). Rename your dataset."
+            )
+        return own
 
     def _variants(self) -> dict[str, Any]:
         """The ``variants`` mapping; empty or not a mapping is a ConfigError."""
@@ -444,14 +486,16 @@ class ParamsFile:
                 "lessons' own illustrations). Rename the variant."
             )
         variant = parse_section(f"variants.{key}", VariantConfig, self._lookup("variants", key))
-        known = dict.fromkeys([*ALL_DATASETS, *(self.raw.get("datasets") or {})])
+        known = dict.fromkeys([*ALL_DATASETS, *self.own_datasets()])
         if variant.dataset not in known:
             close = difflib.get_close_matches(variant.dataset, list(known), n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise ConfigError(
                 f"params.yaml has invalid values:\n  variants.{key}.dataset = "
                 f"{variant.dataset!r}: not a dataset{hint}. Known datasets: "
-                f"{', '.join(known)}; add your own under `datasets:` (README, 'Extending lrlab')."
+                f"{', '.join(known)}; add your own under `datasets:` (README, 'Extending "
+                "lrlab').\n"
+                "Fix them in params.yaml (or in your `dvc exp run -S` overrides) and rerun."
             )
         return variant
 

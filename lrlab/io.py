@@ -84,9 +84,12 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         handle.write(data)
 
 
-def write_json(path: str | os.PathLike[str], obj: Any) -> None:
-    """Write ``obj`` as indented, key-sorted JSON to ``path`` atomically."""
-    write_text(path, json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n")
+def write_json(path: str | os.PathLike[str], obj: Any, *copies: str | os.PathLike[str]) -> None:
+    """Write ``obj`` as indented, key-sorted JSON to ``path`` (and the same bytes to each of
+    ``copies``), each atomically."""
+    text = json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    for target in (path, *copies):
+        write_text(target, text)
 
 
 def write_csv(path: str | os.PathLike[str], columns: Mapping[str, Sequence[Any]]) -> None:

@@ -4,14 +4,21 @@ Outputs are grouped by kind, one folder each, so a stage that needs "every varia
 depends on the folder (``metrics/``, ``figures/``), never on a list of files:
 
     data/raw/<dataset>/            download@<dataset>
-    data/prepared/<dataset>.npz    prepare@<dataset> (arrays) and .json (info)
+    data/external/<file>.csv       yours, `dvc add`ed; read by prepare_csv@<dataset>
+    data/prepared/<dataset>.npz    prepare@ or prepare_csv@<dataset> (arrays), .json (info)
     models/<variant>.pt            train@<variant>   (weights, initial weights, config)
     history/<variant>.csv          train@<variant>   (per-epoch loss and accuracy)
-    metrics/<variant>.json         evaluate@<variant>
+    metrics/<variant>.json         evaluate@<variant> (committed: the gate's baseline)
+    metrics_cached/<variant>.json  evaluate@<variant> (the same bytes, cached by DVC)
     predictions/<variant>.csv      evaluate@<variant>
     figures/<variant>/<name>.png   figures@<variant>
     figures/lessons/<name>.png     lesson_figures
     report.md                      report
+
+Everything but ``metrics/`` is cached by DVC, so ``dvc push`` and ``dvc exp push`` carry it
+and the run cache can restore a stage on another machine. ``metrics/`` is committed to git
+(the gate and the README read it there); DVC pushes only cached objects, so its twin in
+``metrics_cached/`` is what carries each metrics file's object to a remote for such a restore.
 
 dvc.yaml spells the same paths with ``${key}``/``${item.dataset}``; tests/test_repo_layout.py
 checks that the two agree. Every function takes the repository root and returns a Path.
@@ -25,10 +32,12 @@ from pathlib import Path
 Root = str | os.PathLike[str]
 
 RAW = "data/raw"
+EXTERNAL = "data/external"  # your own CSV files (`dvc add`ed): a dep of every prepare_csv
 PREPARED = "data/prepared"
 MODELS = "models"
 HISTORY = "history"
 METRICS = "metrics"
+METRICS_CACHED = "metrics_cached"
 PREDICTIONS = "predictions"
 FIGURES = "figures"
 LESSON_FIGURES = "lessons"  # figures/lessons/: the lessons' own illustrations, not a variant
@@ -58,6 +67,10 @@ def history_file(root: Root, variant: str) -> Path:
 
 def metrics_file(root: Root, variant: str) -> Path:
     return Path(root, METRICS, variant + ".json")
+
+
+def metrics_cached_file(root: Root, variant: str) -> Path:
+    return Path(root, METRICS_CACHED, variant + ".json")
 
 
 def predictions_file(root: Root, variant: str) -> Path:

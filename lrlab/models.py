@@ -17,7 +17,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from lrlab.config import ModelConfig, VariantConfig
+from lrlab import layout
+from lrlab.config import ModelConfig, VariantConfig, prepare_stage
 from lrlab.errors import ConfigError, DataError
 from lrlab.loss_table import LOSSES
 
@@ -212,12 +213,12 @@ def check_data_fits(
     key: str, variant: VariantConfig, x: torch.Tensor, y: torch.Tensor, info: dict[str, Any]
 ) -> None:
     """Raise ConfigError when the variant's model or loss cannot use this dataset."""
-    name = f"data/prepared/{variant.dataset}.npz"
+    name = layout.prepared_file("", variant.dataset).as_posix()
     sizes = list(variant.model.sizes)
     if x.ndim != 2 or len(x) != len(y) or len(x) == 0:
         raise DataError(
             f"{name}: expected features [n, d] and n labels, got {tuple(x.shape)} and "
-            f"{tuple(y.shape)}. Rerun `dvc repro -s prepare@{variant.dataset}`."
+            f"{tuple(y.shape)}. Rerun `dvc repro -f -s {prepare_stage(variant.dataset)}`."
         )
     if sizes[0] != x.shape[1]:
         raise ConfigError(

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from lrlab import gate
+from lrlab import gate, layout
 from lrlab.gate import GateError, MetricsRegressed, Row
 from stages._cli import run
 
@@ -165,7 +165,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--rules", default="metrics_rules.yaml", help="rules file, relative to the repository"
     )
     parser.add_argument(
-        "--metrics-dir", default="metrics", help="metrics directory, relative to the repository"
+        "--metrics-dir", default=layout.METRICS, help="metrics directory, relative to the repo"
     )
     parser.add_argument("--repo", default=".", help="repository (default: current directory)")
     return parser.parse_args(argv)

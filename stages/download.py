@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import os
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
+from lrlab import layout
 from lrlab.datasets import registry
-from lrlab.datasets.download import download_dataset
+from lrlab.datasets.download import download_dataset, mirror_from_env
 from lrlab.errors import DataError
 from stages._cli import run
 
@@ -27,16 +26,10 @@ REPO = Path(__file__).resolve().parents[1]
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m stages.download", description=__doc__)
     parser.add_argument("dataset", help="one of: " + ", ".join(registry.REMOTE))
-    parser.add_argument("--out", type=Path, default=REPO / "data" / "raw", help="raw data root")
+    parser.add_argument("--out", type=Path, default=REPO / layout.RAW, help="raw data root")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     parser.add_argument("--retries", type=int, default=2, help="extra tries per URL")
     return parser.parse_args(argv)
-
-
-def mirror_from_env(environ: Mapping[str, str] = os.environ) -> Path | None:
-    """``DATA_MIRROR`` as a path (relative paths are taken from the repository root)."""
-    value = environ.get("DATA_MIRROR", "").strip()
-    return (REPO / value).resolve() if value else None
 
 
 def lookup(name: str) -> registry.RemoteDataset:
@@ -53,7 +46,7 @@ def lookup(name: str) -> registry.RemoteDataset:
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
     spec = lookup(args.dataset)
-    mirror = mirror_from_env()
+    mirror = mirror_from_env(REPO)
     started = time.perf_counter()
     dest = download_dataset(
         spec, args.out / spec.name, mirror, timeout=args.timeout, retries=args.retries

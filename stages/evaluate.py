@@ -91,7 +91,7 @@ def main(argv: list[str]) -> None:
     check_data_fits(key, variant, data.x_train, data.y_train, data.info)
     reference = reference_for(key, variant, arrays, path)
     metrics, columns = evaluate(model, variant, data, reference, checkpoint["meta"])
-    write_json(layout.metrics_file(root, key), metrics)
+    write_json(layout.metrics_file(root, key), metrics, layout.metrics_cached_file(root, key))
     write_csv(layout.predictions_file(root, key), columns)
     test = metrics.get("test", metrics["train"])
     log.info(

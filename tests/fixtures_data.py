@@ -177,8 +177,8 @@ def make_dataset(name: str, seed: int = 0) -> Any:
 
     x, y = split(n)
     if name in TOYS:  # the lessons' own points, listed in params.yaml
-        x = torch.tensor(BASE_PARAMS["datasets"][name]["x"]).reshape(-1, 1)
-        y = torch.tensor(BASE_PARAMS["datasets"][name]["y"])
+        x = torch.tensor(BASE_PARAMS["lesson_datasets"][name]["x"]).reshape(-1, 1)
+        y = torch.tensor(BASE_PARAMS["lesson_datasets"][name]["y"])
         y = y.float() if k == 0 else y.long()
     x_test, y_test = split(n_test) if n_test else (None, None)
     task = "regression" if k == 0 else "classification"

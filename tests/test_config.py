@@ -88,10 +88,10 @@ def test_list_item_errors_name_the_index(tmp_path):
 @pytest.mark.parametrize("fraction", [0, 1, 1.5, -0.2])
 def test_test_fraction_must_lie_strictly_between_0_and_1(tmp_path, fraction):
     params = params_with(
-        tmp_path, lambda raw: set_in(raw, "datasets.diabetes.test_fraction", fraction)
+        tmp_path, lambda raw: set_in(raw, "lesson_datasets.diabetes.test_fraction", fraction)
     )
     message = error_of(lambda: params.dataset("diabetes"))
-    assert f"datasets.diabetes.test_fraction = {fraction!r}" in message
+    assert f"lesson_datasets.diabetes.test_fraction = {fraction!r}" in message
 
 
 def test_unknown_device_is_rejected_with_choices(tmp_path):
@@ -110,9 +110,9 @@ def test_typo_in_variant_key_suggests_nearest(tmp_path):
 
 
 def test_typo_in_nested_key_suggests_nearest(tmp_path):
-    params = params_with(tmp_path, lambda raw: set_in(raw, "datasets.mnist.sdt", 0.5))
+    params = params_with(tmp_path, lambda raw: set_in(raw, "lesson_datasets.mnist.sdt", 0.5))
     message = error_of(lambda: params.dataset("mnist"))
-    assert "Did you mean 'datasets.mnist.std'?" in message
+    assert "Did you mean 'lesson_datasets.mnist.std'?" in message
 
 
 def test_typo_in_top_level_key_suggests_nearest(tmp_path):
@@ -129,7 +129,7 @@ def test_unknown_dataset_name_suggests_nearest(tmp_path):
 
 def test_unknown_dataset_names_the_key_and_lists_the_known_datasets(tmp_path):
     def edit(raw):
-        raw["datasets"]["my-points"] = {"x": [1.0, 2.0], "y": [0, 1]}
+        raw["datasets"]["my-points"] = {"kind": "csv", "source": "data/external/p.csv"}
         set_in(raw, "variants.linear_toy.dataset", "no-such-data")
 
     params = params_with(tmp_path, edit)
@@ -140,6 +140,9 @@ def test_unknown_dataset_names_the_key_and_lists_the_known_datasets(tmp_path):
     for name in (*ALL_DATASETS, "my-points"):  # built-in ones and the keys under datasets:
         assert name in known, name
     assert "add your own under `datasets:`" in message
+    assert message.endswith(
+        "Fix them in params.yaml (or in your `dvc exp run -S` overrides) and rerun."
+    )
 
     # a key under datasets: is a dataset a variant may use; other variants are unaffected
     def use_own(raw):
@@ -186,7 +189,7 @@ def test_model_sizes_must_fit_the_kind(tmp_path):
 
 
 def test_toy_lists_must_match_in_length(tmp_path):
-    params = params_with(tmp_path, lambda raw: set_in(raw, "datasets.linear-toy.y", [1.0]))
+    params = params_with(tmp_path, lambda raw: set_in(raw, "lesson_datasets.linear-toy.y", [1.0]))
     message = error_of(lambda: params.dataset("linear-toy"))
     assert "x has 3 values but y has 1" in message
 
@@ -351,3 +354,27 @@ def test_an_explicit_output_that_does_not_fit_the_loss_is_still_refused(tmp_path
     )
     message = error_of(lambda: params.variant("study_hours"))
     assert "loss 'bce' takes probabilities, so model.output must be 'sigmoid'" in message
+
+
+def test_own_datasets_are_read_with_their_model_and_may_not_take_a_lesson_name(tmp_path):
+    from lrlab.datasets.csv_table import CsvDatasetConfig
+
+    own = {"kind": "csv", "source": "data/external/p.csv", "target": "y", "task": "regression"}
+    params = params_with(tmp_path, lambda raw: raw["datasets"].update({"points": own}))
+    assert params.dataset("points", CsvDatasetConfig).source == "data/external/p.csv"
+    assert "read it with its own model" in error_of(lambda: params.dataset("points"))
+    message = error_of(lambda: params.dataset("pionts", CsvDatasetConfig))
+    assert "unknown dataset 'pionts'" in message and "Did you mean 'points'?" in message
+
+    taken = params_with(tmp_path, lambda raw: raw["datasets"].update({"mnist": own}))
+    message = error_of(lambda: taken.dataset("mnist", CsvDatasetConfig))
+    assert "datasets.mnist: 'mnist' is a lesson dataset's name" in message
+    listed = params_with(tmp_path, lambda raw: raw.update(datasets=["points"]))
+    assert "is not a mapping" in error_of(lambda: listed.dataset("points", CsvDatasetConfig))
+
+
+def test_a_multiclass_loss_on_data_without_classes_is_a_config_error(tmp_path):
+    variant = ParamsFile(REPO / "params.yaml").variant("fashion_softmax")
+    message = error_of(lambda: variant.for_data(784, None))
+    assert "loss 'cross_entropy' needs the class count of dataset 'fashion-mnist'" in message
+    assert "Use loss mse" in message

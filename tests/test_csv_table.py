@@ -258,6 +258,9 @@ def test_ragged_rows_and_duplicate_columns(tmp_path):
         ({"source": "/etc/t.csv"}, "datasets.t.source", "relative"),
         ({"source": "C:/data/t.csv"}, "datasets.t.source", "relative"),
         ({"source": "data/../../t.csv"}, "datasets.t.source", "'..'"),
+        ({"source": "my.csv"}, "datasets.t.source", "under data/external/"),
+        ({"source": "data/raw/my.csv"}, "datasets.t.source", "e.g. data/external/my.csv"),
+        ({"source": "data/external/"}, "datasets.t.source", "under data/external/"),
         ({"sha256": "abc"}, "datasets.t.sha256", "64 hexadecimal"),
         ({"sha256": "g" * 64}, "datasets.t.sha256", "64 hexadecimal"),
         ({"features": ["a", "y"]}, "datasets.t.features", "target"),
@@ -275,6 +278,8 @@ def test_config_errors_name_the_key(settings, key, text):
 
 
 def test_valid_config_and_is_url():
+    assert cfg(source="./data/external//sub/t.csv").source == "data/external/sub/t.csv"
+    assert cfg(source="http://127.0.0.1:8000/t.csv", sha256=SHA).sha256 == SHA  # a local server
     url = cfg(source="https://example.org/t.csv", sha256=SHA.upper())
     assert url.sha256 == SHA and is_url(url.source)
     local = cfg(sha256=SHA)

@@ -248,7 +248,7 @@ def test_toys_are_classification_or_regression_by_name():
 
 PARAMS = """\
 seed: 11
-datasets:
+lesson_datasets:
   mnist: {mean: 0.5, std: 0.5}
   exam-scores: {test_fraction: null}
   diabetes: {test_fraction: 0.25}

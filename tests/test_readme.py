@@ -26,6 +26,13 @@ def readme_variant_example() -> dict:
     return yaml.safe_load(block)
 
 
+def readme_csv_example() -> tuple[str, dict]:
+    """The shell commands and the params.yaml blocks of the README's "Add your own CSV"."""
+    text = section("### Add your own CSV")
+    shell = re.search(r"```bash\n(.*?)```", text, re.S).group(1)
+    return shell, yaml.safe_load(re.search(r"```yaml\n(.*?)```", text, re.S).group(1))
+
+
 def test_results_table_matches_the_committed_metrics():
     params = ParamsFile(REPO / "params.yaml")
     variants = {key: params.variant(key) for key in params.variant_keys()}

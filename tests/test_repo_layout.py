@@ -73,12 +73,30 @@ def test_every_output_can_be_restored_from_the_run_cache():
             assert (props or {}).get("cache", True), f"{name}: plain cache: false out {path}"
 
 
+def test_every_output_a_restore_needs_reaches_a_remote():
+    """`dvc push` sends only cached objects, while a run-cache restore elsewhere needs every
+    output's object: each cache: false output (committed to git) has a cached twin, written
+    with the same bytes by the same stage."""
+    for name, stage in STAGES.items():
+        outs = _outs(stage)
+        uncached = [path for path, props in outs if props.get("cache") is False]
+        cached = {Path(path).name for path, props in outs if props.get("cache", True)}
+        for path in uncached:
+            assert Path(path).name in cached, f"{name}: {path} has no cached twin"
+    assert layout.metrics_cached_file(".", "v").name == layout.metrics_file(".", "v").name
+
+
 def test_dvc_yaml_paths_are_the_layout_paths():
     """dvc.yaml spells each artifact path with ${key}; lrlab.layout must give the same."""
     key, ds = "${key}", "${item.dataset}"
     expected = {
         "train": {layout.model_file(".", key), layout.history_file(".", key)},
-        "evaluate": {layout.metrics_file(".", key), layout.predictions_file(".", key)},
+        "evaluate": {
+            layout.metrics_file(".", key),
+            layout.metrics_cached_file(".", key),
+            layout.predictions_file(".", key),
+        },
+        "prepare_csv": {layout.prepared_file(".", key), layout.prepared_info(".", key)},
         "figures": {layout.figures_dir(".", key)},
         "lesson_figures": {layout.figures_dir(".", layout.LESSON_FIGURES)},
         "report": {layout.report_file(".")},
@@ -87,6 +105,8 @@ def test_dvc_yaml_paths_are_the_layout_paths():
         declared = {Path(p) for p, _ in _outs(STAGES[name])}
         assert declared == {Path(p) for p in paths}, name
     assert str(layout.prepared_file(".", ds)) in STAGES["train"]["do"]["deps"]
+    assert layout.EXTERNAL in STAGES["prepare_csv"]["do"]["deps"]
+    assert STAGES["prepare_csv"]["foreach"] == "${datasets}"
     # consumers of every variant's X depend on the folder, not on a list
     assert {layout.METRICS, layout.FIGURES} <= set(STAGES["report"]["deps"])
     assert DVC["metrics"] == [layout.METRICS]

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
+from lrlab import layout
 from lrlab.config import Fraction, Frozen
 from lrlab.datasets.prepare import build, split
 from lrlab.datasets.prepared import PreparedData
@@ -32,6 +33,8 @@ SHOWN = 5  # bad cells listed in one message
 CHUNK = 1 << 20
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+EXTERNAL_PARTS = layout.EXTERNAL.split("/")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")  # plain http:// is allowed for a local server
 Cell = tuple[int, str, str]  # (CSV line, column, value)
 Table = dict[str, np.ndarray]  # used column -> its cells as text, target first
 
@@ -64,7 +67,8 @@ class CsvDatasetConfig(Frozen):
     def _source(cls, source: str) -> str:
         if is_url(source):
             parts = urlsplit(source.strip())
-            if parts.scheme.lower() != "https":
+            local = parts.scheme.lower() == "http" and parts.hostname in LOOPBACK
+            if parts.scheme.lower() != "https" and not local:
                 raise ValueError(
                     f"only https:// URLs are allowed, not {parts.scheme}://; use the https "
                     "address, or save the file under data/external/ and give its path"
@@ -79,7 +83,15 @@ class CsvDatasetConfig(Frozen):
             raise ValueError(
                 "must be relative and stay inside the repository: no drive, '~' or '..'"
             )
-        return source
+        inside = [p for p in pieces if p not in ("", ".")]
+        n = len(EXTERNAL_PARTS)
+        if inside[:n] != EXTERNAL_PARTS or len(inside) == n:
+            raise ValueError(
+                f"must be a file under {layout.EXTERNAL}/ (the folder the prepare_csv stage "
+                f"depends on, so DVC sees a changed file): move it there, e.g. "
+                f"{layout.EXTERNAL}/{inside[-1] if inside else 'my.csv'}, and `dvc add` it"
+            )
+        return "/".join(inside)
 
     @field_validator("sha256")
     @classmethod

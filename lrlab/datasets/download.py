@@ -28,7 +28,7 @@ import time
 import urllib.error
 import urllib.request
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -93,6 +93,12 @@ def remove_stale_staging(dest: Path) -> list[Path]:
     for path in stale:
         shutil.rmtree(path, ignore_errors=True)
     return stale
+
+
+def mirror_from_env(root: Path, environ: Mapping[str, str] = os.environ) -> Path | None:
+    """``DATA_MIRROR`` as a path (a relative one is taken from the repository ``root``)."""
+    value = environ.get("DATA_MIRROR", "").strip()
+    return (root / value).resolve() if value else None
 
 
 def _check_mirror(mirror: str | os.PathLike[str] | None) -> Path | None:
@@ -186,7 +192,7 @@ def _copy_verified(
                 while chunk := reader.read(CHUNK_BYTES):
                     digest.update(chunk)
                     size += len(chunk)
-                    if size > item.size:
+                    if item.size is not None and size > item.size:
                         raise SourceFailed(
                             f"checksum mismatch: content is larger than the expected "
                             f"{item.size} bytes of {item.output}"
@@ -197,13 +203,15 @@ def _copy_verified(
         except (gzip.BadGzipFile, zlib.error) as exc:
             raise SourceFailed(f"not valid gzip data ({exc})") from None
     got = digest.hexdigest()
-    if size == 0 and item.size > 0:
+    expected = "" if item.size is None else f" ({item.size} bytes)"
+    if size == 0 and item.size != 0:
         after = " after decompression" if item.gzipped else ""
-        raise SourceFailed(f"empty file: no data{after} (0 bytes; expected {item.size} bytes)")
-    if got != item.sha256 or size != item.size:
+        want = "some data" if item.size is None else f"{item.size} bytes"
+        raise SourceFailed(f"empty file: no data{after} (0 bytes; expected {want})")
+    if got != item.sha256 or size != (item.size if item.size is not None else size):
         raise SourceFailed(
-            f"checksum mismatch for {item.output}: expected sha256 {item.sha256} "
-            f"({item.size} bytes), got {got} ({size} bytes)"
+            f"checksum mismatch for {item.output}: expected sha256 {item.sha256}{expected}, "
+            f"got {got} ({size} bytes)"
         )
 
 

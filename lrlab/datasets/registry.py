@@ -9,6 +9,8 @@ that ``torchvision.datasets.MNIST(root="data/raw/mnist", download=False)`` finds
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
 MNIST_URLS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -41,7 +43,7 @@ class RemoteFile:
 
     published: str
     sha256: str
-    size: int
+    size: int | None  # None: not known in advance (your own file at a URL); sha256 decides
     output: str
     gzipped: bool = False
 
@@ -158,3 +160,10 @@ DIABETES = RemoteDataset(
 REMOTE: dict[str, RemoteDataset] = {
     spec.name: spec for spec in (MNIST, FASHION_MNIST, EXAM_SCORES, DIABETES)
 }
+
+
+def url_dataset(name: str, url: str, sha256: str) -> RemoteDataset:
+    """Your own file at ``url`` as a one-file :class:`RemoteDataset`, stored under its name."""
+    cut = url.rindex("/") + 1
+    output = PurePosixPath(urlsplit(url).path).name or "data.csv"
+    return RemoteDataset(name, (url[:cut],), (RemoteFile(url[cut:], sha256, None, output),))

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from lrlab import layout
-from lrlab.config import VariantConfig
+from lrlab.config import VariantConfig, prepare_stage
 from lrlab.datasets.prepared import PreparedData, load_prepared
 from lrlab.errors import LrlabError
 from lrlab.io import UnreadableTorchFile, load_torch
@@ -46,7 +46,9 @@ class Inputs:
     def __init__(self, root: Path, key: str, variant: VariantConfig) -> None:
         self.root, self.key = root, key
         self.data: PreparedData = load_prepared(
-            require(layout.prepared_file(root, variant.dataset), root, f"prepare@{variant.dataset}")
+            require(
+                layout.prepared_file(root, variant.dataset), root, prepare_stage(variant.dataset)
+            )
         )
         self.info: dict[str, Any] = self.data.info
         self.x, self.y = np.asarray(self.data.x_train), np.asarray(self.data.y_train)
