@@ -11,7 +11,7 @@ depends on the folder (``metrics/``, ``figures/``), never on a list of files:
     metrics/<variant>.json         evaluate@<variant> (committed: the gate's baseline)
     metrics_cached/<variant>.json  evaluate@<variant> (the same bytes, cached by DVC)
     predictions/<variant>.csv      evaluate@<variant>
-    figures/<variant>/<name>.png   figures@<variant>
+    figures/<variant>/<name>.png   evaluate@<variant> (drawn from its own outputs)
     figures/lessons/<name>.png     lesson_figures
     report.md                      report
 

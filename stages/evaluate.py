@@ -4,10 +4,12 @@
 
 Reads ``variants.<variant>``, the model file (safely, ``weights_only=True``) and the prepared
 dataset; computes the reference (the exact optimum of the variant's objective, or the MLP
-baselines; :mod:`lrlab.reference`), evaluates the model on the CPU and writes the metrics
-JSON and the predictions CSV (paths: :mod:`lrlab.layout`). The reference is
-computed here rather than in a stage of its own: a stage costs ~1 s of DVC bookkeeping and
-start-up per variant, and all but Fashion-MNIST's reference take milliseconds.
+baselines; :mod:`lrlab.reference`), evaluates the model on the CPU, writes the metrics JSON
+and the predictions CSV (paths: :mod:`lrlab.layout`), then draws the variant's figures from
+those outputs (:func:`lrlab.plotting.render.variant_figures`). The reference and the figures
+are made here rather than in stages of their own: a stage costs ~1 s of DVC bookkeeping
+(DVC rewrites the whole dvc.lock after each) plus a process start-up that imports torch, and
+all but Fashion-MNIST's reference take milliseconds.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from lrlab.models import (
     load_weights,
     parse_checkpoint,
 )
+from lrlab.plotting.render import variant_figures
 from lrlab.reference import compute_reference
 from stages._cli import parse_variant_args, run
 
@@ -93,9 +96,10 @@ def main(argv: list[str]) -> None:
     metrics, columns = evaluate(model, variant, data, reference, checkpoint["meta"])
     write_json(layout.metrics_file(root, key), metrics, layout.metrics_cached_file(root, key))
     write_csv(layout.predictions_file(root, key), columns)
+    figures = variant_figures(root, key, variant)
     test = metrics.get("test", metrics["train"])
     log.info(
-        "evaluate@%s: reference %s %.6g (%.1f s); train loss %.6g%s",
+        "evaluate@%s: reference %s %.6g (%.1f s); train loss %.6g%s; figures: %s",
         key,
         reference["method"],
         reference["train_loss"],
@@ -104,6 +108,7 @@ def main(argv: list[str]) -> None:
         f", {'test' if 'test' in metrics else 'train'} accuracy {test['accuracy']:.4f}"
         if "accuracy" in test
         else "",
+        ", ".join(figures),
     )
 
 

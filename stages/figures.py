@@ -1,12 +1,11 @@
-"""Stages ``figures@<variant>`` and ``lesson_figures``: draw PNG figures into one folder.
+"""Stage ``lesson_figures``, and a variant's figures redrawn by hand.
 
-    python -m stages.figures <variant> [--root .] [--params params.yaml]
     python -m stages.figures --lessons [--root .]
+    python -m stages.figures <variant> [--root .] [--params params.yaml]
 
-A variant's figures are the catalogue entries that fit its model, loss and data
-(:mod:`lrlab.plotting.catalogue`), drawn from its own outputs only; ``--lessons`` draws the
-lessons' illustrations. The folder (:func:`lrlab.layout.figures_dir`) is replaced whole,
-atomically: a failure leaves the previous folder or none, never a partial one.
+``--lessons`` draws the lessons' illustrations into ``figures/lessons/``. A variant's figures
+are drawn by its ``evaluate@<variant>`` stage; ``<variant>`` redraws them from the same
+outputs, e.g. after a change to the plotting code (:mod:`lrlab.plotting.render`).
 """
 
 from __future__ import annotations
@@ -17,11 +16,7 @@ from pathlib import Path
 
 from lrlab import layout
 from lrlab.config import ParamsFile
-from lrlab.io import atomic_dir, write_bytes
-from lrlab.plotting.catalogue import LESSON_FIGURES, figures_for
-from lrlab.plotting.common import to_png
-from lrlab.plotting.draw import DRAW, LESSON_DRAW
-from lrlab.plotting.inputs import Inputs
+from lrlab.plotting.render import lesson_figures, variant_figures
 from stages._cli import run
 
 
@@ -36,18 +31,12 @@ def main(argv: list[str]) -> None:
         parser.error("give either a variant or --lessons")
     start = time.perf_counter()
     if args.lessons:
-        owner = layout.LESSON_FIGURES
-        drawings = [(name, LESSON_DRAW[name]) for name, _ in LESSON_FIGURES]
+        owner, names = layout.LESSON_FIGURES, lesson_figures(args.root)
     else:
         params = ParamsFile(args.params or args.root / "params.yaml")
-        inputs = Inputs(args.root, args.variant, params.variant(args.variant))
         owner = args.variant
-        drawings = [(e.name, (lambda e=e: DRAW[e.name](inputs))) for e in figures_for(inputs)]
-    with atomic_dir(layout.figures_dir(args.root, owner)) as folder:
-        for name, draw in drawings:
-            write_bytes(folder / f"{name}.png", to_png(draw()))
-    names = ", ".join(name for name, _ in drawings)
-    print(f"figures@{owner}: {names} ({time.perf_counter() - start:.1f} s)")
+        names = variant_figures(args.root, owner, params.variant(owner))
+    print(f"figures@{owner}: {', '.join(names)} ({time.perf_counter() - start:.1f} s)")
 
 
 if __name__ == "__main__":

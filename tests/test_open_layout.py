@@ -113,7 +113,7 @@ def project(tmp_path_factory) -> Path:
     log = dvc(repo, "repro", "report")
     for key in ADDED:
         assert f"Running stage 'train@{key}'" in log
-        assert f"Running stage 'figures@{key}'" in log
+        assert f"Running stage 'evaluate@{key}'" in log
     for key in KEEP:
         assert f"Running stage 'train@{key}'" not in log, "an unchanged variant reran"
     return repo

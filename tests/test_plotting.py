@@ -1,7 +1,8 @@
 """Figures: each function draws a PNG of the planned pixel size from tiny arrays; boundary
 lines are clipped correctly; saved models read back as layers; the catalogue picks each
-variant's figures from its model, loss and data; ``figures@<variant>`` renders them from a
-fixture pipeline into one folder, atomically, and names a missing or broken input."""
+variant's figures from its model, loss and data; ``python -m stages.figures <variant>`` (as
+``evaluate@<variant>`` does) renders them from a fixture pipeline into one folder,
+atomically, and names a missing or broken input."""
 
 from __future__ import annotations
 

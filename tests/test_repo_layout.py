@@ -42,12 +42,12 @@ def test_every_stage_depends_on_its_own_script_and_the_modules_it_lists_exist():
 
 
 def test_stages_that_parse_params_depend_on_the_config_defaults():
-    for name in ("prepare", "train", "evaluate", "figures", "report"):
+    for name in ("prepare", "prepare_csv", "train", "evaluate", "lesson_figures", "report"):
         assert "lrlab/config.py" in STAGES[name].get("do", STAGES[name])["deps"], name
 
 
 def test_variant_stages_come_from_params_and_declare_the_variant_params():
-    for name in ("train", "evaluate", "figures"):
+    for name in ("train", "evaluate"):
         assert STAGES[name]["foreach"] == "${variants}", name
         assert "variants.${key}" in STAGES[name]["do"]["params"], name
     assert {"seed", "device", "num_threads"} <= set(STAGES["train"]["do"]["params"])
@@ -95,9 +95,9 @@ def test_dvc_yaml_paths_are_the_layout_paths():
             layout.metrics_file(".", key),
             layout.metrics_cached_file(".", key),
             layout.predictions_file(".", key),
+            layout.figures_dir(".", key),
         },
         "prepare_csv": {layout.prepared_file(".", key), layout.prepared_info(".", key)},
-        "figures": {layout.figures_dir(".", key)},
         "lesson_figures": {layout.figures_dir(".", layout.LESSON_FIGURES)},
         "report": {layout.report_file(".")},
     }
@@ -138,3 +138,14 @@ def test_dvc_parses_yaml_with_libyaml():
     from ruamel.yaml import YAML
 
     assert YAML(typ="safe").Parser.__name__ == "CParser"
+
+
+def test_dvc_lock_holds_only_the_pipelines_stages():
+    """DVC keeps a removed stage's entry in dvc.lock, and rewrites the whole file after every
+    stage it runs: stale entries only slow each stage down."""
+    from dvc.repo import Repo
+
+    with Repo(str(REPO)) as repo:
+        names = {stage.addressing for stage in repo.index.stages}
+    locked = set(yaml.safe_load((REPO / "dvc.lock").read_text())["stages"])
+    assert locked <= names, f"stale entries in dvc.lock: {sorted(locked - names)}"

@@ -1,7 +1,8 @@
 """Figures of the lessons, drawn with matplotlib's object API (no pyplot, no global state).
 
-Every figure function takes arrays and plain values and returns a
-:class:`matplotlib.figure.Figure`; :func:`lrlab.plotting.common.to_png` renders it to PNG
-bytes, which the ``plots`` stage writes atomically. Nothing here reads or writes files.
-:mod:`lrlab.plotting.plan` decides which figures each variant gets and where they go.
+The figure modules (``curves``, ``lines``, ``boundary``, ``images``) take arrays and plain
+values and return a :class:`matplotlib.figure.Figure`, reading and writing nothing.
+:mod:`~lrlab.plotting.catalogue` says which figures a variant gets, :mod:`~lrlab.plotting.draw`
+how each is drawn from the variant's :mod:`~lrlab.plotting.inputs`, and
+:mod:`~lrlab.plotting.render` writes them, as PNGs, into one folder atomically.
 """

@@ -1,0 +1,48 @@
+"""Draw a set of figures into one folder as PNGs, replacing the folder whole and atomically:
+a failure leaves the previous folder or none, never a partial one.
+
+:func:`variant_figures` draws the catalogue entries that fit a variant (its model, loss and
+data) from that variant's own outputs; ``evaluate@<variant>`` calls it once its metrics and
+predictions are written, and ``python -m stages.figures <variant>`` redraws them by hand.
+:func:`lesson_figures` draws the lessons' own illustrations (stage ``lesson_figures``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from lrlab import layout
+from lrlab.config import VariantConfig
+from lrlab.io import atomic_dir, write_bytes
+from lrlab.plotting.catalogue import LESSON_FIGURES, figures_for
+from lrlab.plotting.common import to_png
+from lrlab.plotting.draw import DRAW, LESSON_DRAW
+from lrlab.plotting.inputs import Inputs
+
+Drawing = tuple[str, Callable[[], Figure]]
+
+
+def draw_into(folder: Path, drawings: Iterable[Drawing]) -> list[str]:
+    """Render each ``(name, draw)`` to ``folder/<name>.png``; returns the names drawn."""
+    names = []
+    with atomic_dir(folder) as staging:
+        for name, draw in drawings:
+            write_bytes(staging / f"{name}.png", to_png(draw()))
+            names.append(name)
+    return names
+
+
+def variant_figures(root: Path, key: str, variant: VariantConfig) -> list[str]:
+    """Draw ``variants.<key>``'s figures into ``figures/<key>/``."""
+    inputs = Inputs(root, key, variant)
+    drawings = [(e.name, lambda e=e: DRAW[e.name](inputs)) for e in figures_for(inputs)]
+    return draw_into(layout.figures_dir(root, key), drawings)
+
+
+def lesson_figures(root: Path) -> list[str]:
+    """Draw the lessons' illustrations into ``figures/lessons/``."""
+    drawings = [(name, LESSON_DRAW[name]) for name, _ in LESSON_FIGURES]
+    return draw_into(layout.figures_dir(root, layout.LESSON_FIGURES), drawings)
