@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -279,8 +280,15 @@ class Runtime(Frozen):
     """Top-level settings every training stage reads."""
 
     seed: NonNegativeInt
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
     num_threads: NonNegativeInt = 0
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, device: str) -> str:
+        if device not in ("auto", "cpu", "cuda") and not re.fullmatch(r"cuda:\d+", device):
+            raise ValueError("use 'auto', 'cpu', 'cuda' or 'cuda:N' (N: a GPU's index, e.g. 1)")
+        return device
 
 
 # --- loading and error messages -----------------------------------------------------------

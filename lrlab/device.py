@@ -1,33 +1,44 @@
 """Where training runs: the ``device`` and ``num_threads`` settings of params.yaml.
 
-``auto`` picks CUDA when a GPU is visible and the CPU otherwise, and logs the choice; asking
-for ``cuda`` on a machine without one is a configuration error, not a silent fallback.
+``auto`` picks CUDA when a GPU is visible and the CPU otherwise, and logs the choice;
+``cuda:N`` pins one GPU (so queued experiments can each take their own, ``-S device=cuda:1``).
+Asking for a GPU that is not there is a configuration error, not a silent fallback.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 
 import torch
 
 from lrlab.errors import ConfigError
 
 log = logging.getLogger(__name__)
+CUDA_INDEX = re.compile(r"cuda:\d+")
 
 
 def resolve_device(name: str) -> torch.device:
-    """The torch device for the ``device`` setting ``auto``, ``cpu`` or ``cuda``."""
+    """The torch device for the ``device`` setting ``auto``, ``cpu``, ``cuda`` or ``cuda:N``."""
     if name == "cpu":
         return torch.device("cpu")
-    if name == "cuda":
+    if name == "cuda" or CUDA_INDEX.fullmatch(name):
         if not torch.cuda.is_available():
             raise ConfigError(
-                "params.yaml: device = 'cuda', but no CUDA GPU is available on this machine "
+                f"params.yaml: device = {name!r}, but no CUDA GPU is available on this machine "
                 "(torch.cuda.is_available() is False). Set `device: cpu` or `device: auto` in "
                 "params.yaml (or `dvc exp run -S device=auto`), or run on a machine with a GPU."
             )
-        return torch.device("cuda")
+        device = torch.device(name)
+        count = torch.cuda.device_count()
+        if device.index is not None and device.index >= count:
+            raise ConfigError(
+                f"params.yaml: device = {name!r}, but this machine has {count} CUDA GPU(s), "
+                f"numbered 0 to {count - 1} (nvidia-smi lists them; CUDA_VISIBLE_DEVICES may "
+                f"hide some). Set `device: cuda:0`..`cuda:{count - 1}`, `cuda` or `auto`."
+            )
+        return device
     if name == "auto":
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         why = (
@@ -35,12 +46,12 @@ def resolve_device(name: str) -> torch.device:
         )
         log.info("device: auto -> %s%s", _describe(device), why)
         return device
-    raise ConfigError(f"params.yaml: device = {name!r}: use 'auto', 'cpu' or 'cuda'.")
+    raise ConfigError(f"params.yaml: device = {name!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'.")
 
 
 def _describe(device: torch.device) -> str:
     if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)})"
+        return f"{device} ({torch.cuda.get_device_name(device)})"
     return "cpu"
 
 

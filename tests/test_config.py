@@ -97,7 +97,7 @@ def test_test_fraction_must_lie_strictly_between_0_and_1(tmp_path, fraction):
 def test_unknown_device_is_rejected_with_choices(tmp_path):
     params = params_with(tmp_path, lambda raw: set_in(raw, "device", "tpu"))
     message = error_of(params.runtime)
-    assert "device = 'tpu'" in message and "'auto', 'cpu' or 'cuda'" in message
+    assert "device = 'tpu'" in message and "'auto', 'cpu', 'cuda' or 'cuda:N'" in message
 
 
 def test_typo_in_variant_key_suggests_nearest(tmp_path):

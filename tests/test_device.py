@@ -56,3 +56,27 @@ def test_zero_threads_means_every_core():
         assert configure_threads(0) == (os.cpu_count() or 1)
     finally:
         torch.set_num_threads(before)
+
+
+def test_cuda_n_pins_one_gpu_and_a_missing_index_is_named(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ConfigError, match="device = 'cuda:1', but no CUDA GPU"):
+        resolve_device("cuda:1")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert resolve_device("cuda:1") == torch.device("cuda", 1)  # nothing is allocated on it
+    with pytest.raises(ConfigError) as info:
+        resolve_device("cuda:2")
+    message = str(info.value)
+    assert "device = 'cuda:2', but this machine has 2 CUDA GPU(s), numbered 0 to 1" in message
+    assert "`device: cuda:0`..`cuda:1`" in message
+
+
+@pytest.mark.parametrize("value", ["cuda:", "cuda:x", "gpu", "CUDA", "cuda:-1"])
+def test_a_device_setting_that_is_no_device_is_refused_by_params(tmp_path, value):
+    from lrlab.config import ParamsFile
+
+    (tmp_path / "params.yaml").write_text(f"seed: 1\ndevice: '{value}'\n")
+    with pytest.raises(ConfigError) as info:
+        ParamsFile(tmp_path / "params.yaml").runtime()
+    assert f"device = {value!r}" in str(info.value) and "'cuda:N'" in str(info.value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
+from pathlib import Path
 
 import pytest
 from fixtures_data import files_under, gz, idx_contents, spec_for, write_mirror
@@ -14,7 +15,7 @@ from lrlab import layout
 from lrlab.config import REMOTE_DATASETS
 from lrlab.datasets import download as dl
 from lrlab.datasets import registry
-from lrlab.datasets.download import download_dataset
+from lrlab.datasets.download import download_dataset, mirror_from_env, project_root
 from lrlab.errors import DataError
 from stages import download as stage
 from stages._cli import run
@@ -270,3 +271,16 @@ def test_stage_rejects_an_unknown_dataset_listing_the_known_ones(tmp_path):
         stage.main(["mnits", "--out", str(tmp_path)])
     assert "Did you mean 'mnist'?" in str(info.value)
     assert "mnist, fashion-mnist, exam-scores, diabetes" in str(info.value)
+
+
+def test_a_relative_data_mirror_is_taken_from_the_project_also_in_an_experiment_copy(tmp_path):
+    """DVC runs queued and --temp experiments in <project>/.dvc/tmp/exps/<name>/."""
+    project = tmp_path / "project"
+    copy = project / ".dvc" / "tmp" / "exps" / "tmpab12cd"
+    copy.mkdir(parents=True)
+    env = {"DATA_MIRROR": "../shared/datasets"}
+    expected = (tmp_path / "shared" / "datasets").resolve()
+    assert mirror_from_env(project, env) == expected
+    assert mirror_from_env(copy, env) == expected
+    assert mirror_from_env(copy, {"DATA_MIRROR": "/abs/mirror"}) == Path("/abs/mirror")
+    assert mirror_from_env(copy, {}) is None and project_root(copy) == project.resolve()

@@ -149,3 +149,13 @@ def test_dvc_lock_holds_only_the_pipelines_stages():
         names = {stage.addressing for stage in repo.index.stages}
     locked = set(yaml.safe_load((REPO / "dvc.lock").read_text())["stages"])
     assert locked <= names, f"stale entries in dvc.lock: {sorted(locked - names)}"
+
+
+def test_vscode_recommends_the_dvc_extension_and_uses_the_project_venv():
+    import json
+
+    extensions = json.loads((REPO / ".vscode" / "extensions.json").read_text())
+    assert "Iterative.dvc" in extensions["recommendations"]
+    settings = json.loads((REPO / ".vscode" / "settings.json").read_text())
+    for key in ("python.defaultInterpreterPath", "dvc.pythonPath"):
+        assert settings[key] == "${workspaceFolder}/.venv/bin/python", key

@@ -38,6 +38,7 @@ from lrlab.datasets.registry import RemoteDataset, RemoteFile
 from lrlab.errors import DataError
 
 CHUNK_BYTES = 1 << 20
+EXPERIMENT_COPIES = (".dvc", "tmp", "exps")  # where DVC copies the project for an experiment
 MIRROR_HINT = (
     "With no internet access, point DATA_MIRROR at an offline copy laid out as "
     "<dataset>/<published file name> (a relative path is resolved against the repository "
@@ -96,9 +97,20 @@ def remove_stale_staging(dest: Path) -> list[Path]:
 
 
 def mirror_from_env(root: Path, environ: Mapping[str, str] = os.environ) -> Path | None:
-    """``DATA_MIRROR`` as a path (a relative one is taken from the repository ``root``)."""
+    """``DATA_MIRROR`` as a path; a relative one is taken from the project ``root`` belongs
+    to, also when ``root`` is the temporary copy a queued or ``--temp`` experiment runs in."""
     value = environ.get("DATA_MIRROR", "").strip()
-    return (root / value).resolve() if value else None
+    return (project_root(root) / value).resolve() if value else None
+
+
+def project_root(root: Path) -> Path:
+    """The project whose ``.dvc/tmp/exps/<name>/`` is ``root`` (DVC runs queued and
+    ``--temp`` experiments in such a copy), or ``root`` itself."""
+    parts = Path(root).resolve().parts
+    for i in range(len(parts) - len(EXPERIMENT_COPIES)):
+        if parts[i : i + len(EXPERIMENT_COPIES)] == EXPERIMENT_COPIES:
+            return Path(*parts[:i])
+    return Path(root)
 
 
 def _check_mirror(mirror: str | os.PathLike[str] | None) -> Path | None:

@@ -1,0 +1,131 @@
+"""Working as a team, simulated on one box: a bare git repository as origin, a directory as
+the DVC remote, and clones standing for the machines (README, "Sharing results"). The
+project keeps two toy variants and reproduces `report`, so nothing is downloaded.
+
+The hub pushes main, its outputs and the run cache; a fresh clone reproduces everything with
+`dvc repro --pull` and runs no stage; a worker runs a two-point sweep through the queue and
+pushes it with `dvc exp push --run-cache`; the hub pulls and compares it; a third clone that
+asks for one of the worker's configurations restores it from the shared run cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_open_layout import KEEP, RAN, dvc, dvc_json, edit_params, git, run
+
+from lrlab import layout
+
+REPO = Path(__file__).resolve().parents[1]
+MIRROR = REPO.parent / "shared" / "datasets"  # the offline copy of the datasets, if present
+SWEEP = (1, 2)  # variants.linear_toy.seed_offset; the committed value is 0
+TARGET = "report"  # the toy variants' part of the pipeline: no dataset to download
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory) -> dict[str, Path]:
+    """origin (bare git), remote (DVC), and the hub: a copy of the project with two toy
+    variants, reproduced, committed and pushed with its outputs and run cache."""
+    root = tmp_path_factory.mktemp("team")
+    hub, origin, remote = root / "hub", root / "origin.git", root / "remote"
+    hub.mkdir()
+    for name in ("dvc.yaml", "params.yaml", "lessons.yaml", "metrics_rules.yaml"):
+        shutil.copy(REPO / name, hub / name)
+    for name in (".gitignore", ".dvcignore"):
+        shutil.copy(REPO / name, hub / name)
+    for folder in ("lrlab", "stages", "data/external"):
+        shutil.copytree(REPO / folder, hub / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    edit_params(hub, lambda p: p.update(variants={k: p["variants"][k] for k in KEEP}))
+    git(root, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(hub, "init", "-q", "-b", "main")
+    dvc(hub, "init", "-q")
+    dvc(hub, "remote", "add", "-d", "store", str(remote))
+    dvc(hub, "repro", TARGET)
+    git(hub, "add", "-A")
+    git(hub, "commit", "-qm", "baseline")
+    git(hub, "remote", "add", "origin", str(origin))
+    git(hub, "push", "-q", "origin", "main")
+    dvc(hub, "push", "--run-cache")
+    return {"root": root, "hub": hub, "origin": origin}
+
+
+def clone(team: dict[str, Path], name: str) -> Path:
+    path = team["root"] / name
+    git(team["root"], "clone", "-q", str(team["origin"]), str(path))
+    return path
+
+
+def wait_for_queue(repo: Path, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = dvc(repo, "queue", "status")
+        if not any(word in status for word in ("Queued", "Running")):
+            assert "Failed" not in status, status
+            return
+        time.sleep(1)
+    pytest.fail(f"the queue did not finish in {timeout} s:\n{status}")
+
+
+def test_a_fresh_clone_reproduces_everything_without_running_a_stage(team):
+    fresh = clone(team, "fresh")
+    log = dvc(fresh, "repro", "--pull", TARGET)
+    assert RAN not in log, f"a stage ran instead of being pulled:\n{log}"
+    for key in KEEP:
+        assert layout.model_file(fresh, key).is_file()
+        assert layout.figures_dir(fresh, key).is_dir()
+        assert layout.metrics_file(fresh, key).read_bytes() == (
+            layout.metrics_file(team["hub"], key).read_bytes()
+        )
+
+
+def test_a_sweep_run_on_a_worker_reaches_the_hub_and_restores_on_a_third_machine(team):
+    worker = clone(team, "worker")
+    dvc(worker, "pull", "--allow-missing")
+    values = ",".join(map(str, SWEEP))
+    setting = f"variants.linear_toy.seed_offset={values}"
+    dvc(worker, "exp", "run", "--queue", "-S", setting, TARGET)
+    dvc(worker, "queue", "start", "-j", "1")
+    wait_for_queue(worker)
+    dvc(worker, "exp", "push", "--run-cache", "origin")
+
+    hub = team["hub"]
+    dvc(hub, "exp", "pull", "--run-cache", "origin")
+    shown = dvc_json(hub, "exp", "show")
+    offsets = {}
+    for baseline in shown:
+        for exp in baseline.get("experiments") or []:
+            data = exp["revs"][0]["data"]
+            params = data["params"]["params.yaml"]["data"]
+            metrics = data["metrics"][str(layout.metrics_file(".", "linear_toy"))]["data"]
+            offsets[params["variants"]["linear_toy"]["seed_offset"]] = metrics["train"]["loss"]
+    assert sorted(offsets) == list(SWEEP), shown
+    assert len(set(offsets.values())) == len(SWEEP), "each seed gives its own training run"
+    summary = run(hub, sys.executable, "-m", "stages.seed_stats", "linear_toy")
+    assert "linear_toy over 3 seeds" in summary, summary  # the baseline and the two pulled
+
+    third = clone(team, "third")
+    dvc(third, "pull", "--run-cache", "--allow-missing")
+    setting = f"variants.linear_toy.seed_offset={SWEEP[0]}"
+    log = dvc(third, "exp", "run", "--pull", "-S", setting, TARGET)
+    assert "Stage 'train@linear_toy' is cached" in log, log
+    assert RAN not in log, f"the third machine ran a stage instead of restoring it:\n{log}"
+    metrics = json.loads(layout.metrics_file(third, "linear_toy").read_text())
+    assert metrics["train"]["loss"] == offsets[SWEEP[0]]
+
+
+@pytest.mark.skipif(not (MIRROR / "exam-scores").is_dir(), reason="no offline dataset mirror")
+def test_a_queued_experiment_finds_a_relative_data_mirror(team, monkeypatch):
+    """The queue runs an experiment in a copy under .dvc/tmp/exps/; a relative DATA_MIRROR
+    still means a folder beside the project, where the user pointed it."""
+    machine = clone(team, "queued")
+    monkeypatch.setenv("DATA_MIRROR", os.path.relpath(MIRROR, machine))
+    dvc(machine, "exp", "run", "--queue", "download@exam-scores")
+    dvc(machine, "queue", "start", "-j", "1")
+    wait_for_queue(machine)
+    logs = dvc(machine, "queue", "logs", dvc(machine, "exp", "ls", "--name-only").split()[-1])
+    assert "download exam-scores: 1 file(s)" in logs, logs
