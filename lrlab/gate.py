@@ -309,3 +309,30 @@ def explain(row: Row, rev: str, metrics_dir: str, source: str) -> str:
         f"{name} {moved} from {show(row.baseline)} to {show(row.now)} ({signed(row.change)}), "
         f"more than the allowed {row.bound:.4g} ({rule})"
     )
+
+
+def markdown(rows: list[Row], rev: str) -> str:
+    """A Markdown summary for a pull request or a CI job summary: the verdict, then the
+    regressions, then the improvements, then how many metrics are unchanged or only reported."""
+    counts = Counter(r.verdict for r in rows)
+    lines = [f"### Metric gate vs `{rev}`", "", summary(rows, f"`{rev}`"), ""]
+    for title, verdicts in (("Regressions", FAILING), ("Improvements", ("improved",))):
+        chosen = [r for r in rows if r.verdict in verdicts]
+        if not chosen:
+            continue
+        lines += [f"**{title}** ({len(chosen)})", "", MD_HEADER, MD_RULE]
+        lines += [_md_row(r) for r in chosen] + [""]
+    quiet = ("ok", "new", "report")
+    lines.append("Unchanged or report-only: " + ", ".join(f"{counts[v]} {v}" for v in quiet) + ".")
+    return "\n".join(lines) + "\n"
+
+
+MD_HEADER = "| variant | metric | baseline | now | change | bound | verdict | rule |"
+MD_RULE = "|---|---|---:|---:|---:|---:|---|---|"
+
+
+def _md_row(r: Row) -> str:
+    bound = "" if r.bound is None else f"{r.bound:.4g}"
+    cells = (r.variant, r.metric, show(r.baseline), show(r.now), signed(r.change), bound)
+    cells += (f"**{r.verdict}**" if r.fails else r.verdict, f"`{r.rule}`")
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"

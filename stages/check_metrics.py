@@ -1,7 +1,11 @@
 """Metric gate: compare the workspace's metrics/*.json with those committed at a revision.
 
-    python -m stages.check_metrics [--rev HEAD] [--rules metrics_rules.yaml]
+    python -m stages.check_metrics [--rev HEAD] [--md summary.md] [--rules metrics_rules.yaml]
                                    [--metrics-dir metrics] [--repo .]
+
+``--rev`` takes any git revision (a commit, branch, tag, ``HEAD~1``, a merge base) or the
+name of a DVC experiment; ``--md`` also writes the comparison as Markdown, regressions first,
+for a pull-request comment or a CI job summary (``$GITHUB_STEP_SUMMARY``).
 
 Paths are relative to the repository root (``--repo``, default: the one holding the current
 directory). Prints one row per metric, a summary line and, for each failure, a sentence; exits
@@ -23,6 +27,7 @@ import yaml
 
 from lrlab import gate, layout
 from lrlab.gate import GateError, MetricsRegressed, Row
+from lrlab.io import write_text
 from stages._cli import run
 
 
@@ -49,17 +54,38 @@ def repo_root(path: Path) -> Path:
 
 
 def resolve_rev(repo: Path, rev: str) -> str | None:
-    """Commit id of ``rev``, or None for HEAD of a repository that has no commits yet."""
+    """Commit id of ``rev`` (any git revision, or the name of a DVC experiment), or None for
+    HEAD of a repository that has no commits yet."""
     if not rev.startswith("-"):  # never let a revision be read as an option
         out = git(repo, "rev-parse", "-q", "--verify", f"{rev}^{{commit}}")
         if out.returncode == 0:
             return out.stdout.decode().strip()
+        experiment = experiment_commit(repo, rev)
+        if experiment:
+            return experiment
     if rev == "HEAD" and not git(repo, "rev-list", "-n1", "--all").stdout.strip():
         return None
     raise GateError(
-        f"--rev {rev!r}: no such commit in {repo}. Pass a commit hash, branch or tag that exists "
-        "there, such as HEAD or HEAD~1 (list them with `git log --oneline`)."
+        f"--rev {rev!r}: no such commit or experiment in {repo}. Pass a commit hash, branch, "
+        "tag or experiment name that exists there, such as HEAD, HEAD~1 or main (list them "
+        "with `git log --oneline` and `dvc exp ls`)."
     )
+
+
+def experiment_commit(repo: Path, name: str) -> str | None:
+    """The commit of the DVC experiment ``name`` (a ref ``refs/exps/../../<name>``), if any."""
+    refs = git(repo, "for-each-ref", "--format=%(objectname) %(refname)", EXPERIMENT_REFS)
+    found = [
+        line.split()[0]
+        for line in refs.stdout.decode().splitlines()
+        if line.split()[-1].rsplit("/", 1)[-1] == name
+    ]
+    if len(found) > 1:
+        raise GateError(
+            f"--rev {name!r}: {len(found)} experiments have that name (on different baselines). "
+            "Pass the experiment's commit instead (`dvc exp show --sha` lists them)."
+        )
+    return found[0] if found else None
 
 
 def parse_metrics(data: bytes, where: str, fix: str) -> dict[str, Any]:
@@ -134,6 +160,8 @@ def inside(repo: Path, directory: str) -> str:
         ) from None
 
 
+EXPERIMENT_REFS = "refs/exps/"  # where DVC keeps experiment commits
+
 HEADER = ("variant", "metric", "baseline", "now", "change", "bound", "verdict", "rule")
 
 
@@ -160,7 +188,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         description="Fail when metrics got worse than at a git revision, beyond the tolerances "
         "in the rules file.",
     )
-    parser.add_argument("--rev", default="HEAD", help="baseline revision (default: HEAD)")
+    parser.add_argument(
+        "--rev", default="HEAD", help="baseline: a git revision or experiment name (HEAD)"
+    )
+    parser.add_argument(
+        "--md", type=Path, help="also write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY)"
+    )
     parser.add_argument(
         "--rules", default="metrics_rules.yaml", help="rules file, relative to the repository"
     )
@@ -181,7 +214,10 @@ def main(argv: list[str]) -> None:
     baseline = read_baseline(repo, commit, args.rev, metrics) if commit else {}
     if not baseline:
         why = "the repository has no commits yet" if commit is None else "nothing committed there"
-        print(f"no baseline: no {metrics}/*.json at {args.rev} ({why}); nothing to compare. Pass.")
+        message = f"no baseline: no {metrics}/*.json at {args.rev} ({why}); nothing to compare."
+        print(message + " Pass.")
+        if args.md:
+            write_text(args.md, f"### Metric gate vs `{args.rev}`\n\n{message} Passed.\n")
         return
     rows = gate.compare(baseline, read_workspace(repo, metrics), rules)
     label = f"{args.rev} ({commit[:10]})"
@@ -191,6 +227,8 @@ def main(argv: list[str]) -> None:
     ]
     # flush: in a CI log the error (stderr) must come after the table (stdout)
     print(format_table(rows), gate.summary(rows, label), *notes, sep="\n", flush=True)
+    if args.md:
+        write_text(args.md, gate.markdown(rows, label))
     failures = [gate.explain(r, args.rev, metrics, args.rules) for r in rows if r.fails]
     if failures:
         raise MetricsRegressed(

@@ -308,7 +308,7 @@ def test_rev_selects_the_baseline_revision(repo: Path) -> None:
 
 
 def test_bad_rev_is_a_clear_error(repo: Path) -> None:
-    with pytest.raises(GateError, match=r"--rev 'no-such-branch': no such commit"):
+    with pytest.raises(GateError, match=r"--rev 'no-such-branch': no such commit or experiment"):
         check(repo, "--rev", "no-such-branch")
 
 
@@ -334,3 +334,45 @@ def test_cli_exit_codes(repo: Path) -> None:
     assert failed.returncode == 1
     assert "mnist_mlp test.accuracy fell from 0.9781 to 0.9702" in failed.stderr
     assert "FAILED" in failed.stdout
+
+
+def test_markdown_summary_lists_regressions_then_improvements(repo: Path) -> None:
+    write(repo, "mnist_mlp", metrics(test__accuracy=0.9702))  # worse by 0.0079 > 0.005
+    write(repo, "hours_pass", metrics(test__accuracy=1.0))  # better by 0.03 > 0.01
+    summary = repo / "summary.md"
+    with pytest.raises(MetricsRegressed):
+        check(repo, "--md", str(summary))
+    text = summary.read_text()
+    assert text.startswith("### Metric gate vs `HEAD (") and "FAILED: 1 problem" in text
+    worse = text.index("**Regressions** (1)")
+    better = text.index("**Improvements** (1)")
+    assert worse < better < text.index("Unchanged or report-only:")
+    assert "| mnist_mlp | test.accuracy | 0.9781 | 0.9702 | -0.0079 | 0.005 | **WORSE** |" in text
+    assert "| hours_pass | test.accuracy |" in text[better:]
+
+
+def test_markdown_summary_of_a_pass_and_of_no_baseline(repo: Path, tmp_path: Path) -> None:
+    check(repo, "--md", str(repo / "ok.md"))
+    text = (repo / "ok.md").read_text()
+    assert "PASSED" in text and "Regressions" not in text and "Improvements" not in text
+    git(repo, "checkout", "-q", "--orphan", "empty")
+    git(repo, "rm", "-rq", "--cached", ".")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "nothing")
+    check(repo, "--md", str(repo / "none.md"))
+    assert "no baseline" in (repo / "none.md").read_text()
+
+
+def test_rev_takes_an_experiment_name(repo: Path) -> None:
+    """DVC keeps an experiment's commit under refs/exps/<baseline>/<name>."""
+    write(repo, "mnist_mlp", metrics(test__accuracy=0.99))
+    commit(repo, "an experiment")
+    exp = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "update-ref", "refs/exps/ab/cdef/spiry-bark", exp)
+    git(repo, "reset", "-q", "--hard", "HEAD~1")
+    write(repo, "mnist_mlp", metrics(test__accuracy=0.975))
+    check(repo)  # within tolerance of HEAD
+    with pytest.raises(MetricsRegressed, match="fell from 0.99 to 0.975"):
+        check(repo, "--rev", "spiry-bark")
+    git(repo, "update-ref", "refs/exps/12/3456/spiry-bark", exp)
+    with pytest.raises(GateError, match="2 experiments have that name"):
+        check(repo, "--rev", "spiry-bark")

@@ -159,3 +159,31 @@ def test_vscode_recommends_the_dvc_extension_and_uses_the_project_venv():
     settings = json.loads((REPO / ".vscode" / "settings.json").read_text())
     for key in ("python.defaultInterpreterPath", "dvc.pythonPath"):
         assert settings[key] == "${workspaceFolder}/.venv/bin/python", key
+
+
+def test_the_github_workflow_runs_the_readme_commands_the_pipeline_and_the_gate():
+    workflow = (REPO / ".github" / "workflows" / "ci.yml").read_text()
+    steps = yaml.safe_load(workflow)["jobs"]["pipeline"]["steps"]
+    runs = "\n".join(step.get("run", "") for step in steps)
+    for command in ("bash scripts/quickstart.sh test", "bash scripts/quickstart.sh pipeline"):
+        assert command in runs
+    assert '--md "$GITHUB_STEP_SUMMARY"' in runs and "git merge-base HEAD" in runs
+    cached = [s["with"]["path"] for s in steps if s.get("uses", "").startswith("actions/cache")]
+    assert cached == [".dvc/cache"]
+
+
+def test_ci_validates_the_workflow_and_the_validator_can_fail(tmp_path):
+    import subprocess
+    import sys
+
+    assert (
+        "check-jsonschema --builtin-schema vendor.github-workflows"
+        in (REPO / ".ci" / "run").read_text()
+    )
+    tool = Path(sys.executable).parent / "check-jsonschema"
+    schema = ["--builtin-schema", "vendor.github-workflows"]
+    good = REPO / ".github" / "workflows" / "ci.yml"
+    assert subprocess.run([tool, *schema, good], capture_output=True).returncode == 0
+    broken = tmp_path / "ci.yml"
+    broken.write_text(good.read_text().replace("runs-on: ubuntu-latest", "runs-on: [1, {}]"))
+    assert subprocess.run([tool, *schema, broken], capture_output=True).returncode != 0
