@@ -19,3 +19,7 @@ class DataError(LrlabError):
 
 class TrainingError(LrlabError):
     """Training could not produce a usable model (for example, the loss diverged)."""
+
+
+class WriteError(LrlabError):
+    """An output could not be written (disk full, read-only, no permission...)."""

@@ -2,7 +2,10 @@
 
 Each writer creates a temporary file in the destination directory, flushes and fsyncs it,
 then renames it over the target with :func:`os.replace`, which is atomic on POSIX. A crash
-or a SIGKILL mid-write leaves at most a hidden ``.tmp`` file, never a truncated output.
+or a SIGKILL mid-write leaves at most a hidden ``.tmp`` file, never a truncated output. An
+OS error on the way (disk full, read-only filesystem, no permission, a folder in the way)
+removes the temporary and becomes a :class:`~lrlab.errors.WriteError` saying what could not
+be written, where, why and how to fix it (:func:`write_error`).
 :func:`load_torch` is the one way lrlab reads ``.pt`` files: ``weights_only=True``, always.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import json
 import os
@@ -19,6 +23,8 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
+
+from lrlab.errors import WriteError
 
 
 def _current_umask() -> int:
@@ -30,24 +36,75 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
+def write_error(target: Path, exc: OSError, needed: int | None = None) -> WriteError:
+    """One paragraph for an OS error writing ``target``: what, where, why and the fix."""
+    folder = target.parent
+    code = exc.errno
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        free = _free_bytes(folder)
+        sizes = ", ".join(
+            part
+            for part in (
+                f"{needed:,} bytes needed" if needed is not None else "",
+                f"{free:,} bytes free" if free is not None else "",
+            )
+            if part
+        )
+        why = f"the disk holding {folder} is full{f' ({sizes})' if sizes else ''}"
+        fix = (
+            "Free space there (`dvc gc -w` drops cache entries the workspace does not use), or "
+            "point DVC's cache elsewhere (`dvc cache dir`), then rerun."
+        )
+    elif code == errno.EROFS:
+        why = f"the filesystem holding {folder} is mounted read-only"
+        fix = "Run from a writable copy of the project, or remount the filesystem read-write."
+    elif code in (errno.EACCES, errno.EPERM):
+        why = f"permission denied: this user may not write in {folder}"
+        fix = f"Make it writable (`chmod u+w {folder}`), or run as the user who owns it."
+    elif code == errno.EISDIR or target.is_dir():
+        why = f"{target} is a folder, where lrlab writes a file"
+        fix = "Move or delete that folder, then rerun."
+    elif code == errno.ENOTDIR:
+        why = f"a part of the path {folder} is a file, not a folder"
+        fix = "Move or delete that file, then rerun."
+    else:
+        why = exc.strerror or type(exc).__name__
+        fix = "Check the path and the disk, then rerun."
+    return WriteError(f"cannot write {target}: {why}. Nothing was written there. {fix}")
+
+
+def _free_bytes(folder: Path) -> int | None:
+    for place in (folder, *folder.parents):
+        with contextlib.suppress(OSError):
+            return shutil.disk_usage(place).free
+    return None
+
+
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[Any]]:
-    """Open a temporary file beside ``path``; on success rename it to ``path``."""
+def atomic_open(
+    path: str | os.PathLike[str], mode: str = "wb", needed: int | None = None
+) -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; on success rename it to ``path``. ``needed``
+    (bytes) goes into the message when the disk is full."""
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open supports 'w' and 'wb', not {mode!r}")
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp_name = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp_name, 0o666 & ~_UMASK)
         os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
+    except BaseException as exc:
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+        if isinstance(exc, OSError):
+            raise write_error(target, exc, needed) from None
         raise
 
 
@@ -56,9 +113,12 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     """A fresh temporary folder beside ``path``; on success it replaces ``path`` whole, so
     readers see the old folder or the complete new one, never a half-written one."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     old = target.with_name(f".{target.name}.old")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    except OSError as exc:
+        raise write_error(target, exc) from None
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_UMASK)
@@ -67,20 +127,23 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
             os.replace(target, old)
         os.replace(tmp, target)
         shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise write_error(target, exc) from None
+        if isinstance(exc, WriteError):  # a file inside: name the folder, not the temporary
+            raise WriteError(str(exc).replace(str(tmp), str(target))) from None
         raise
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
-    with atomic_open(path, "w") as handle:
-        handle.write(text)
+    write_bytes(path, text.encode("utf-8"))
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
-    with atomic_open(path, "wb") as handle:
+    with atomic_open(path, "wb", needed=len(data)) as handle:
         handle.write(data)
 
 
@@ -111,8 +174,9 @@ def save_torch(path: str | os.PathLike[str], obj: Any) -> None:
     """``torch.save`` ``obj`` to ``path`` atomically (torch is imported only when called)."""
     import torch
 
-    with atomic_open(path, "wb") as handle:
-        torch.save(obj, handle)
+    buffer = io.BytesIO()  # torch's zip writer reports a full disk as a RuntimeError
+    torch.save(obj, buffer)
+    write_bytes(path, buffer.getbuffer())
 
 
 class UnreadableTorchFile(Exception):

@@ -1,9 +1,12 @@
-"""Shared entry-point wrapper: clear one-paragraph errors instead of tracebacks."""
+"""Shared entry-point wrapper: clear one-paragraph errors instead of tracebacks, and one line
+for an interrupt (Ctrl-C exits 130, SIGTERM 143) after every output in progress is removed."""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,15 +31,29 @@ def parse_variant_args(prog: str, doc: str | None, argv: list[str]) -> argparse.
     return parser.parse_args(argv)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every writer removes its temporary file."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def run(main: Callable[[list[str]], None], argv: list[str] | None = None) -> None:
     """Call ``main(argv)``; a :class:`LrlabError` prints its message and exits 1."""
     args = sys.argv[1:] if argv is None else argv
     stage = _stage_name(main)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         main(args)
     except LrlabError as exc:
         print(f"\nerror ({stage}): {exc}", file=sys.stderr)
         sys.exit(1)
-    except KeyboardInterrupt:
-        print(f"\n{stage}: interrupted; no output was written.", file=sys.stderr)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        how, code = ("SIGTERM", 143) if isinstance(exc, Terminated) else ("Ctrl-C", 130)
+        print(
+            f"\n{stage}: interrupted ({how}); no output was written. Rerun to finish.",
+            file=sys.stderr,
+        )
+        sys.exit(code)

@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from lrlab.datasets.registry import RemoteDataset, RemoteFile
 from lrlab.errors import DataError
+from lrlab.io import write_error
 
 CHUNK_BYTES = 1 << 20
 EXPERIMENT_COPIES = (".dvc", "tmp", "exps")  # where DVC copies the project for an experiment
@@ -63,9 +64,12 @@ def download_dataset(
     """Download and verify every file of ``spec`` into the folder ``dest`` (replaced whole)."""
     dest = Path(dest)
     mirror_dir = _check_mirror(mirror)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_staging(dest)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_staging(dest)
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+    except OSError as exc:
+        raise write_error(dest, exc) from None
     try:
         staging.chmod(0o755)  # mkdtemp makes it private; the dataset folder is not
         for item in spec.files:
@@ -81,8 +85,10 @@ def download_dataset(
             else:
                 raise DataError(_all_failed(spec, item, failures, dest))
         _move_into_place(staging, dest)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise write_error(dest, exc) from None
         raise
     return dest
 
@@ -198,7 +204,11 @@ def _copy_verified(
     digest = hashlib.sha256()
     size = 0
     bar = {"total": total, "desc": item.published, "disable": not progress}
-    with tqdm.wrapattr(stream, "read", **bar) as counted, open(target, "wb") as out:
+    try:
+        out = open(target, "wb")  # noqa: SIM115 (closed by the with below)
+    except OSError as exc:
+        raise write_error(target, exc, item.size) from None
+    with tqdm.wrapattr(stream, "read", **bar) as counted, out:
         try:
             with _decompressed(counted, item.gzipped) as reader:
                 while chunk := reader.read(CHUNK_BYTES):
@@ -209,7 +219,10 @@ def _copy_verified(
                             f"checksum mismatch: content is larger than the expected "
                             f"{item.size} bytes of {item.output}"
                         )
-                    out.write(chunk)
+                    try:
+                        out.write(chunk)
+                    except OSError as exc:
+                        raise write_error(target, exc, item.size) from None
         except EOFError:
             raise SourceFailed("truncated gzip data (the archive ends early)") from None
         except (gzip.BadGzipFile, zlib.error) as exc:
