@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -146,16 +147,21 @@ def test_sigterm_stops_a_stage_with_143_and_nothing_written(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "stages.prepare", "linear-toy"]
     subprocess.run(cmd, cwd=tmp_path, env=env, check=True, capture_output=True)
-    train = subprocess.Popen(
-        [sys.executable, "-m", "stages.train", "linear_toy"],
-        cwd=tmp_path,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    time.sleep(4)  # past start-up (torch import), inside the training loop
+    log = tmp_path / "train.log"
+    with open(log, "wb") as out:
+        train = subprocess.Popen(
+            [sys.executable, "-m", "stages.train", "linear_toy"],
+            cwd=tmp_path,
+            env=env,
+            stderr=out,
+        )
+    deadline = time.monotonic() + 60
+    while not re.search(r"linear_toy:\s+\d+%\|[^|]*\|\s*[1-9]\d*/", log.read_text()):
+        assert train.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)  # until tqdm shows an epoch done: inside the training loop
     train.send_signal(signal.SIGTERM)
-    _, err = train.communicate(timeout=60)
+    train.wait(timeout=60)
+    err = log.read_text()
     assert train.returncode == 143, err
     assert "train: interrupted (SIGTERM); no output was written. Rerun to finish." in err
     assert "Traceback" not in err
