@@ -60,6 +60,7 @@ def prepare_stage(dataset: str) -> str:
     return f"prepare@{dataset}" if dataset in ALL_DATASETS else f"prepare_csv@{dataset}"
 
 
+CUDA_INDEX = re.compile(r"cuda:\d+")  # `device: cuda:N` pins one GPU
 RESERVED_VARIANT = "lessons"  # figures/lessons/ holds the lessons' own illustrations
 
 
@@ -286,7 +287,7 @@ class Runtime(Frozen):
     @field_validator("device")
     @classmethod
     def _device(cls, device: str) -> str:
-        if device not in ("auto", "cpu", "cuda") and not re.fullmatch(r"cuda:\d+", device):
+        if device not in ("auto", "cpu", "cuda") and not CUDA_INDEX.fullmatch(device):
             raise ValueError("use 'auto', 'cpu', 'cuda' or 'cuda:N' (N: a GPU's index, e.g. 1)")
         return device
 

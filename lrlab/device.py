@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 
 import torch
 
+from lrlab.config import CUDA_INDEX
 from lrlab.errors import ConfigError
 
 log = logging.getLogger(__name__)
-CUDA_INDEX = re.compile(r"cuda:\d+")
 
 
 def resolve_device(name: str) -> torch.device:

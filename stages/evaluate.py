@@ -96,7 +96,7 @@ def main(argv: list[str]) -> None:
     metrics, columns = evaluate(model, variant, data, reference, checkpoint["meta"])
     write_json(layout.metrics_file(root, key), metrics, layout.metrics_cached_file(root, key))
     write_csv(layout.predictions_file(root, key), columns)
-    figures = variant_figures(root, key, variant)
+    figures = variant_figures(root, key, variant, arrays, checkpoint)  # already in memory
     test = metrics.get("test", metrics["train"])
     log.info(
         "evaluate@%s: reference %s %.6g (%.1f s); train loss %.6g%s; figures: %s",

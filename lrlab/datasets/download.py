@@ -228,12 +228,12 @@ def _copy_verified(
         except (gzip.BadGzipFile, zlib.error) as exc:
             raise SourceFailed(f"not valid gzip data ({exc})") from None
     got = digest.hexdigest()
-    expected = "" if item.size is None else f" ({item.size} bytes)"
+    want = "some data" if item.size is None else f"{item.size} bytes"
     if size == 0 and item.size != 0:
         after = " after decompression" if item.gzipped else ""
-        want = "some data" if item.size is None else f"{item.size} bytes"
         raise SourceFailed(f"empty file: no data{after} (0 bytes; expected {want})")
-    if got != item.sha256 or size != (item.size if item.size is not None else size):
+    if got != item.sha256 or item.size not in (None, size):
+        expected = "" if item.size is None else f" ({want})"
         raise SourceFailed(
             f"checksum mismatch for {item.output}: expected sha256 {item.sha256}{expected}, "
             f"got {got} ({size} bytes)"

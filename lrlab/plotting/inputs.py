@@ -43,13 +43,23 @@ def describe(key: str, cfg: VariantConfig) -> str:
 class Inputs:
     """The files one variant's figures read, under repository root ``root``."""
 
-    def __init__(self, root: Path, key: str, variant: VariantConfig) -> None:
+    def __init__(
+        self,
+        root: Path,
+        key: str,
+        variant: VariantConfig,
+        data: PreparedData | None = None,
+        checkpoint: dict[str, Any] | None = None,
+    ) -> None:
+        """``data`` and ``checkpoint``, when the caller has them in memory already (the
+        evaluate stage), are used instead of reading the prepared file and the model file."""
         self.root, self.key = root, key
-        self.data: PreparedData = load_prepared(
-            require(
-                layout.prepared_file(root, variant.dataset), root, prepare_stage(variant.dataset)
-            )
-        )
+        if data is None:
+            path = layout.prepared_file(root, variant.dataset)
+            data = load_prepared(require(path, root, prepare_stage(variant.dataset)))
+        self.data: PreparedData = data
+        if checkpoint is not None:
+            self.__dict__["checkpoint"] = checkpoint  # fills the cached property
         self.info: dict[str, Any] = self.data.info
         self.x, self.y = np.asarray(self.data.x_train), np.asarray(self.data.y_train)
         self.has_test = self.data.has_test

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from matplotlib.figure import Figure
 
 from lrlab import layout
 from lrlab.config import VariantConfig
+from lrlab.datasets.prepared import PreparedData
 from lrlab.io import atomic_dir, write_bytes
 from lrlab.plotting.catalogue import LESSON_FIGURES, figures_for
 from lrlab.plotting.common import to_png
@@ -35,9 +37,16 @@ def draw_into(folder: Path, drawings: Iterable[Drawing]) -> list[str]:
     return names
 
 
-def variant_figures(root: Path, key: str, variant: VariantConfig) -> list[str]:
-    """Draw ``variants.<key>``'s figures into ``figures/<key>/``."""
-    inputs = Inputs(root, key, variant)
+def variant_figures(
+    root: Path,
+    key: str,
+    variant: VariantConfig,
+    data: PreparedData | None = None,
+    checkpoint: dict[str, Any] | None = None,
+) -> list[str]:
+    """Draw ``variants.<key>``'s figures into ``figures/<key>/``; ``data`` and ``checkpoint``
+    are read from their files unless given (:class:`~lrlab.plotting.inputs.Inputs`)."""
+    inputs = Inputs(root, key, variant, data, checkpoint)
     drawings = [(e.name, lambda e=e: DRAW[e.name](inputs)) for e in figures_for(inputs)]
     return draw_into(layout.figures_dir(root, key), drawings)
 
