@@ -193,8 +193,11 @@ def load_torch(path: str | os.PathLike[str]) -> Any:
     import torch
 
     try:
+        _check_zip_crcs(path)  # torch's reader does not check them: a flipped bit loads
         return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
+        raise
+    except UnreadableTorchFile:
         raise
     except pickle.UnpicklingError as exc:
         found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
@@ -214,6 +217,30 @@ def load_torch(path: str | os.PathLike[str]) -> Any:
         else:
             reason = f"damaged or not written by torch.save ({_first_sentence(exc)})"
     raise UnreadableTorchFile(reason) from None
+
+
+def _check_zip_crcs(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`UnreadableTorchFile` if a member of the zip archive ``torch.save``
+    wrote fails its CRC-32; files that are not zip archives are left to ``torch.load``."""
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
+        raise UnreadableTorchFile(f"damaged: {_first_sentence(exc)}") from None
+    if bad is not None:
+        raise UnreadableTorchFile(f"damaged: {bad} fails its CRC-32 check") from None
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 hex digest of the file at ``path``."""
+    import hashlib
+
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _first_sentence(exc: BaseException) -> str:

@@ -17,6 +17,7 @@ import numpy as np
 
 from lrlab import layout
 from lrlab.errors import LrlabError
+from lrlab.io import file_sha256
 
 
 def require(path: Path, root: Path, stage: str) -> Path:
@@ -72,10 +73,18 @@ def read_columns(path: Path, root: Path, stage: str, required: tuple[str, ...]) 
     return columns
 
 
-def read_history(root: Path, key: str) -> dict[str, np.ndarray]:
-    """Per-epoch ``epoch``, ``train_loss`` (and ``train_accuracy`` for classifiers)."""
+def read_history(root: Path, key: str, sha256: str | None = None) -> dict[str, np.ndarray]:
+    """Per-epoch ``epoch``, ``train_loss`` (and ``train_accuracy`` for classifiers); with
+    ``sha256`` (what train recorded in the model file), the file must have that digest."""
     path = layout.history_file(root, key)
-    return read_columns(path, root, f"train@{key}", ("epoch", "train_loss"))
+    stage = f"train@{key}"
+    if sha256 is not None and file_sha256(require(path, root, stage)) != sha256:
+        model = layout.relative(root, layout.model_file(root, key))
+        raise LrlabError(
+            f"{layout.relative(root, path)}: damaged or changed since training: its SHA-256 "
+            f"differs from the one {stage} recorded in {model}. Rerun `dvc repro -s {stage}`."
+        )
+    return read_columns(path, root, stage, ("epoch", "train_loss"))
 
 
 def read_predictions(root: Path, key: str) -> dict[str, np.ndarray]:

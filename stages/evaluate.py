@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from lrlab import layout
-from lrlab.config import ParamsFile, VariantConfig
+from lrlab.config import ParamsFile, VariantConfig, prepare_stage
 from lrlab.datasets.prepared import PreparedData, load_prepared
 from lrlab.errors import ConfigError, DataError
 from lrlab.io import UnreadableTorchFile, load_torch, write_csv, write_json
@@ -48,9 +48,9 @@ def read_checkpoint(path: Path, key: str) -> dict[str, Any]:
     except FileNotFoundError:
         raise DataError(f"{path}: model file not found. {fix}") from None
     except UnreadableTorchFile as exc:
+        why = " Model files hold only tensors and plain data." if "pickled" in str(exc) else ""
         raise DataError(
-            f"{path}: refused or unreadable as a weights-only model file: {exc}. Model files "
-            f"must hold only tensors and plain data. {fix}"
+            f"{path}: refused or unreadable as a weights-only model file: {exc}.{why} {fix}"
         ) from None
     return parse_checkpoint(obj, str(path), key)
 
@@ -77,7 +77,7 @@ def main(argv: list[str]) -> None:
     key, root = args.variant, args.root
     variant = ParamsFile(args.params or root / "params.yaml").variant(key)
     path = layout.prepared_file(root, variant.dataset)
-    arrays = load_prepared(path)
+    arrays = load_prepared(path, prepare_stage(variant.dataset))
     variant = variant.for_data(arrays.x_train.shape[1], arrays.info.get("num_classes"))
     model_path = layout.model_file(root, key)
     checkpoint = read_checkpoint(model_path, key)

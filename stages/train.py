@@ -17,10 +17,10 @@ from typing import Any
 import torch
 
 from lrlab import layout
-from lrlab.config import ParamsFile, Runtime, VariantConfig
+from lrlab.config import ParamsFile, Runtime, VariantConfig, prepare_stage
 from lrlab.datasets.prepared import PreparedData, load_prepared
 from lrlab.device import configure_threads, resolve_device, to_device
-from lrlab.io import save_torch, write_csv
+from lrlab.io import file_sha256, save_torch, write_csv
 from lrlab.models import build_model, check_data_fits, cpu_state, make_checkpoint
 from lrlab.training import derive_seeds, make_optimizer, numpy_state_dict, train, train_numpy
 from stages._cli import parse_variant_args, run
@@ -77,7 +77,9 @@ def main(argv: list[str]) -> None:
     params = ParamsFile(args.params or args.root / "params.yaml")
     runtime, variant = params.runtime(), params.variant(args.variant)
     device = resolve_device(runtime.device)  # `cuda` without a GPU fails here, before any work
-    data = load_prepared(layout.prepared_file(args.root, variant.dataset)).map(torch.from_numpy)
+    stage = prepare_stage(variant.dataset)
+    data = load_prepared(layout.prepared_file(args.root, variant.dataset), stage)
+    data = data.map(torch.from_numpy)
     variant = variant.for_data(data.x_train.shape[1], data.info.get("num_classes"))
     check_data_fits(args.variant, variant, data.x_train, data.y_train, data.info)
     configure_threads(runtime.num_threads)
@@ -85,11 +87,13 @@ def main(argv: list[str]) -> None:
         state, initial, history, meta = train_with_numpy(args.variant, variant, data)
     else:
         state, initial, history, meta = train_torch(args.variant, variant, runtime, data, device)
-    meta.update(epochs=variant.epochs, seed=runtime.seed)
+    columns = {name: [row[name] for row in history] for name in history[0]}
+    history_path = layout.history_file(args.root, args.variant)
+    write_csv(history_path, columns)
+    # the model file (CRC-checked) vouches for the history, which has no checksum of its own
+    meta.update(epochs=variant.epochs, seed=runtime.seed, history_sha256=file_sha256(history_path))
     checkpoint = make_checkpoint(state, initial, variant.model_dump(), meta)
     save_torch(layout.model_file(args.root, args.variant), checkpoint)
-    columns = {name: [row[name] for row in history] for name in history[0]}
-    write_csv(layout.history_file(args.root, args.variant), columns)
     last = history[-1]
     log.info(
         "train@%s: %d epochs in %.2f s on %s; final train loss %.6g%s",

@@ -17,6 +17,7 @@ from lrlab import layout
 from lrlab.config import ParamsFile, VariantConfig
 from lrlab.datasets.prepared import save_prepared
 from lrlab.errors import ConfigError, DataError, TrainingError
+from lrlab.io import file_sha256
 from lrlab.models import build_model
 from lrlab.training import derive_seeds
 from stages import evaluate as evaluate_stage
@@ -96,7 +97,14 @@ def test_every_variant_runs_through_reference_train_and_evaluate(repo: Path, key
     resolved = for_data(variant)
     assert checkpoint["config"] == resolved.model_dump()
     assert VariantConfig.model_validate(checkpoint["config"]).model.resolved
-    assert set(checkpoint["meta"]) == {"device", "train_seconds", "epochs", "seed"}
+    assert set(checkpoint["meta"]) == {
+        "device",
+        "train_seconds",
+        "epochs",
+        "seed",
+        "history_sha256",
+    }
+    assert checkpoint["meta"]["history_sha256"] == file_sha256(layout.history_file(repo, key))
     trained, initial = checkpoint["state_dict"], checkpoint["initial_state_dict"]
     assert {k: v.shape for k, v in initial.items()} == {k: v.shape for k, v in trained.items()}
     if variant.model.kind == "numpy_logistic":  # lesson 004 starts from zero weights

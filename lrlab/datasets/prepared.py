@@ -61,46 +61,45 @@ def save_prepared(path: str | os.PathLike[str], data: PreparedData) -> None:
         np.savez(handle, info=info, **arrays)
 
 
-def load_prepared(path: str | os.PathLike[str]) -> PreparedData:
-    """Read ``data/prepared/<name>.npz`` safely (``allow_pickle=False``) and check its layout."""
+def load_prepared(path: str | os.PathLike[str], stage: str | None = None) -> PreparedData:
+    """Read ``data/prepared/<name>.npz`` safely (``allow_pickle=False``) and check its layout
+    and every member's CRC-32; an error names ``stage``, the stage that rebuilds the file."""
+    fix = f"Rerun `dvc repro -s {stage}`" if stage else "Rerun `dvc repro`"
     try:
         with np.load(path, allow_pickle=False) as archive:
             contents = {name: archive[name] for name in archive.files}
     except FileNotFoundError:
-        raise DataError(f"{path}: not found. Run `dvc repro` to prepare the datasets.") from None
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        reason = (
-            "it holds pickled Python objects, which lrlab refuses to load (allow_pickle=False)"
-            if "allow_pickle" in str(exc)
-            else f"damaged or not a NumPy .npz archive ({type(exc).__name__})"
-        )
+        raise DataError(f"{path}: not found. {fix[2:].capitalize()} to prepare it.") from None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError) as exc:
+        if "allow_pickle" in str(exc):
+            reason = "it holds pickled Python objects, which lrlab refuses (allow_pickle=False)"
+        else:
+            detail = str(exc).split("\n")[0][:120]
+            reason = f"damaged or not a NumPy .npz archive ({type(exc).__name__}: {detail})"
         raise DataError(
-            f"{path}: cannot be read as a prepared dataset: {reason}. Delete it and rerun "
-            "`dvc repro`."
+            f"{path}: cannot be read as a prepared dataset: {reason}. {fix} to rebuild it."
         ) from None
-    return _from_contents(contents, str(path))
+    return _from_contents(contents, str(path), fix)
 
 
-def _from_contents(contents: dict[str, np.ndarray], source: str) -> PreparedData:
+def _from_contents(contents: dict[str, np.ndarray], source: str, fix: str) -> PreparedData:
     required = {"info", "x_train", "y_train"}
     unknown = set(contents) - {"info", *ARRAYS}
     if not required <= set(contents) or unknown or ("x_test" in contents) != ("y_test" in contents):
         raise DataError(
             f"{source}: not a prepared dataset (expected arrays {sorted(required)}, optionally "
-            f"x_test and y_test; found {sorted(contents)}). Rerun `dvc repro` to rebuild it."
+            f"x_test and y_test; found {sorted(contents)}). {fix} to rebuild it."
         )
     try:
         info = json.loads(str(contents.pop("info")))
     except json.JSONDecodeError:
         info = None
     if not isinstance(info, dict):
-        raise DataError(
-            f"{source}: its 'info' entry is not a JSON object. Rerun `dvc repro` to rebuild it."
-        )
+        raise DataError(f"{source}: its 'info' entry is not a JSON object. {fix} to rebuild it.")
     for name, array in contents.items():
         if array.dtype.kind not in "fiub":
             raise DataError(
-                f"{source}: array '{name}' has dtype {array.dtype}, not numbers. Rerun "
-                "`dvc repro` to rebuild it."
+                f"{source}: array '{name}' has dtype {array.dtype}, not numbers. {fix} to "
+                "rebuild it."
             )
     return PreparedData(**{k: contents.get(k) for k in ARRAYS}, info=info)

@@ -56,7 +56,8 @@ class Inputs:
         self.root, self.key = root, key
         if data is None:
             path = layout.prepared_file(root, variant.dataset)
-            data = load_prepared(require(path, root, prepare_stage(variant.dataset)))
+            stage = prepare_stage(variant.dataset)
+            data = load_prepared(require(path, root, stage), stage)
         self.data: PreparedData = data
         if checkpoint is not None:
             self.__dict__["checkpoint"] = checkpoint  # fills the cached property
@@ -70,7 +71,7 @@ class Inputs:
         self.loss_spec: LossSpec = LOSSES[self.cfg.loss]
         self.title = describe(key, self.cfg)
         self.metrics = read_metrics(root, key)
-        history = read_history(root, key)
+        history = read_history(root, key, self.checkpoint["meta"].get("history_sha256"))
         self.epochs, self.loss = history["epoch"], history["train_loss"]
         self.accuracy = history.get("train_accuracy")
         self.ref: dict[str, Any] = self.metrics.get("reference") or {}

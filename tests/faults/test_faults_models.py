@@ -190,7 +190,8 @@ def test_a_pickle_payload_in_prepared_data_is_refused(repo, tmp_path, capsys, st
     np.savez(data, x_train=np.array([Payload(marker)], dtype=object))
     message = call_stage(capsys, stage.main, KEY, "--root", repo).error
     assert message.startswith(f"error ({stage.__name__.rsplit('.', 1)[-1]}): {data}: cannot be")
-    assert "it holds pickled Python objects" in message and "rerun `dvc repro`" in message
+    assert "it holds pickled Python objects" in message
+    assert f"Rerun `dvc repro -s prepare@{DATASET}`" in message
     assert not marker.exists()
 
 
