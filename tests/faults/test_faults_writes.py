@@ -1,19 +1,15 @@
 """When the machine, not the input, fails: an OS error while writing any kind of output (model,
 prepared arrays, JSON, CSV, PNG folder, Markdown, a download) is one paragraph naming what,
 where, why and the fix, with nothing partial or temporary left; on a real full filesystem
-too (a small tmpfs, where the machine lets root mount one). SIGTERM stops a stage like Ctrl-C,
-with exit status 143 and nothing written."""
+too (a small tmpfs, where the machine lets root mount one). Interrupts:
+test_faults_interrupts.py."""
 
 from __future__ import annotations
 
 import errno
 import os
-import re
 import shutil
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -132,42 +128,6 @@ def test_a_real_read_only_filesystem_is_named(small_disk):
         pytest.skip("cannot remount the tmpfs read-only")
     with pytest.raises(WriteError, match="mounted read-only"):
         lio.write_json(small_disk / "metrics" / "m.json", {"a": 1})
-
-
-def test_sigterm_stops_a_stage_with_143_and_nothing_written(tmp_path):
-    """train@linear_toy made slow; SIGTERM mid-training removes everything in progress."""
-    import yaml
-
-    for folder in ("lrlab", "stages"):
-        shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__*"))
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params.update(device="cpu", num_threads=1)
-    params["variants"]["linear_toy"]["epochs"] = 200_000
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    env = {**os.environ, "PYTHONPATH": str(tmp_path), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "stages.prepare", "linear-toy"]
-    subprocess.run(cmd, cwd=tmp_path, env=env, check=True, capture_output=True)
-    log = tmp_path / "train.log"
-    with open(log, "wb") as out:
-        train = subprocess.Popen(
-            [sys.executable, "-m", "stages.train", "linear_toy"],
-            cwd=tmp_path,
-            env=env,
-            stderr=out,
-        )
-    deadline = time.monotonic() + 60
-    while not re.search(r"linear_toy:\s+\d+%\|[^|]*\|\s*[1-9]\d*/", log.read_text()):
-        assert train.poll() is None and time.monotonic() < deadline, log.read_text()
-        time.sleep(0.1)  # until tqdm shows an epoch done: inside the training loop
-    train.send_signal(signal.SIGTERM)
-    train.wait(timeout=60)
-    err = log.read_text()
-    assert train.returncode == 143, err
-    assert "train: interrupted (SIGTERM); no output was written. Rerun to finish." in err
-    assert "Traceback" not in err
-    for folder in ("models", "history"):
-        left = list((tmp_path / folder).glob("*")) if (tmp_path / folder).exists() else []
-        assert left == [], f"{folder}: {left}"
 
 
 def test_a_download_that_cannot_be_written_stops_at_once_and_leaves_nothing(tmp_path, monkeypatch):
