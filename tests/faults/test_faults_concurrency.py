@@ -1,0 +1,152 @@
+"""Two runs at once. In one workspace, a second ``dvc repro`` started while a stage runs is
+refused by DVC's lock on the files in use (``.dvc/tmp/rwlock``; DVC releases its repository
+lock while a command runs), naming the process that holds them, and nothing is corrupted.
+Side by side, ``dvc queue start -j 2`` over a four-point sweep gives each experiment its own
+results, identical to the same experiments run one at a time (``-j 1``) in another copy with
+its own cache.
+
+The project is a copy of this one with only linear_toy (no download), committed in git."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from faultkit import REPO
+
+from lrlab import layout
+
+TARGET = "evaluate@linear_toy"
+LRS = (0.005, 0.02, 0.03, 0.04)  # variants.linear_toy.optimizer.lr; the committed one is 0.01
+RAN = "> python -m stages."  # DVC echoes each command it runs
+
+
+def run(repo: Path, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "OMP_NUM_THREADS": "1",
+    }
+    done = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
+    if check:
+        assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def dvc(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return run(repo, sys.executable, "-m", "dvc", *args, check=check)
+
+
+def git(repo: Path, *args: str) -> None:
+    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", *args)
+
+
+def edit_params(repo: Path, change) -> None:
+    path = repo / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    change(params)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("concurrency") / "base"
+    root.mkdir()
+    for name in ("dvc.yaml", "params.yaml", ".gitignore", ".dvcignore"):
+        shutil.copy(REPO / name, root / name)
+    for folder in ("lrlab", "stages", "data/external"):
+        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+
+    def only_linear_toy(params: dict) -> None:
+        params["variants"] = {"linear_toy": params["variants"]["linear_toy"]}
+        params.update(device="cpu", num_threads=1)
+
+    edit_params(root, only_linear_toy)
+    git(root, "init", "-q", "-b", "main")
+    dvc(root, "init", "-q")
+    dvc(root, "repro", TARGET)
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "baseline")
+    return root
+
+
+def copy(base: Path, to: Path) -> Path:
+    shutil.copytree(base, to, symlinks=True)
+    return to
+
+
+def test_a_second_dvc_repro_while_a_stage_runs_is_refused_by_dvcs_lock(base, tmp_path):
+    repo = copy(base, tmp_path / "repo")
+    edit_params(repo, lambda p: p["variants"]["linear_toy"].update(epochs=40_000))
+    log = tmp_path / "first.log"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    with open(log, "wb") as out:
+        first = subprocess.Popen(
+            [sys.executable, "-m", "dvc", "repro", TARGET],
+            cwd=repo,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 120
+    while not re.search(r"linear_toy:\s+\d+%\|[^|]*\|\s*[1-9]\d*/", log.read_text()):
+        assert first.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)  # until the training command is under way (DVC's lock released)
+
+    second = dvc(repo, "repro", TARGET, check=False)
+
+    assert first.poll() is None, "training ended before the second repro: make it longer"
+    assert second.returncode != 0, second.stdout + second.stderr
+    said = second.stdout + second.stderr
+    assert "is busy, it is being blocked by" in said, said
+    assert f"(PID {first.pid}): " in said and f"repro {TARGET}" in said, said
+    assert RAN not in said
+    assert first.wait(timeout=300) == 0, log.read_text()
+    assert log.read_text().count("Running stage 'train@linear_toy'") == 1
+    status = dvc(repo, "status", TARGET).stdout
+    assert "up to date" in status, status
+    metrics = json.loads(layout.metrics_file(repo, "linear_toy").read_text())
+    assert metrics["epochs"] == 40_000
+
+
+def sweep(repo: Path, jobs: int) -> dict[float, dict]:
+    """Queue the LRS sweep in ``repo``, run it with ``jobs`` workers, and return each
+    experiment's metrics (timings dropped) by learning rate."""
+    values = ",".join(map(str, LRS))
+    dvc(repo, "exp", "run", "--queue", "-S", f"variants.linear_toy.optimizer.lr={values}", TARGET)
+    dvc(repo, "queue", "start", "-j", str(jobs))
+    deadline = time.monotonic() + 600
+    while True:
+        status = dvc(repo, "queue", "status").stdout
+        if not any(word in status for word in ("Queued", "Running")):
+            break
+        assert time.monotonic() < deadline, status
+        time.sleep(1)
+    assert "Failed" not in status, status
+    shown = json.loads(dvc(repo, "exp", "show", "--json").stdout)
+    results = {}
+    for baseline in shown:
+        for exp in baseline.get("experiments") or []:
+            data = exp["revs"][0]["data"]
+            lr = data["params"]["params.yaml"]["data"]["variants"]["linear_toy"]["optimizer"]["lr"]
+            metrics = data["metrics"][str(layout.metrics_file(".", "linear_toy"))]["data"]
+            results[lr] = {k: v for k, v in metrics.items() if not k.endswith("_seconds")}
+    return results
+
+
+def test_two_queue_workers_give_each_experiment_what_one_at_a_time_gives(base, tmp_path):
+    parallel = sweep(copy(base, tmp_path / "parallel"), jobs=2)
+    one_by_one = sweep(copy(base, tmp_path / "one-by-one"), jobs=1)
+    assert sorted(parallel) == sorted(LRS)
+    losses = {lr: m["train"]["loss"] for lr, m in parallel.items()}
+    assert len(set(losses.values())) == len(LRS), f"experiments share results: {losses}"
+    assert parallel == one_by_one
