@@ -101,7 +101,7 @@ class Rule(Tolerance):
 
 
 # Timing and bookkeeping are never gated unless a rule in the rules file says otherwise.
-BUILTIN = tuple(Rule(metric=m, direction="report") for m in ("*_seconds", "epochs", "seed"))
+BUILTIN = tuple(Rule(metric=m, direction="report") for m in ("*_seconds", "*_mb", "epochs", "seed"))
 
 
 @dataclass(frozen=True)

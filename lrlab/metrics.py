@@ -20,7 +20,7 @@ from lrlab.losses import get_loss, predict_labels, probabilities, shape_targets
 from lrlab.models import forward_in_batches, single_layer
 
 REFERENCE_SKIP = ("seconds", "n_train", "loss")  # bookkeeping, not results
-META_KEYS = ("train_seconds", "device", "epochs", "seed")
+META_KEYS = ("train_seconds", "train_peak_rss_mb", "train_peak_cuda_mb", "device", "epochs", "seed")
 
 
 def classification_metrics(outputs: torch.Tensor, y: torch.Tensor, loss: str) -> dict[str, float]:

@@ -35,6 +35,7 @@ from lrlab.models import (
 )
 from lrlab.plotting.render import variant_figures
 from lrlab.reference import compute_reference
+from lrlab.resources import peak_rss_mb
 from stages._cli import parse_variant_args, run
 
 log = logging.getLogger("stages.evaluate")
@@ -94,6 +95,7 @@ def main(argv: list[str]) -> None:
     check_data_fits(key, variant, data.x_train, data.y_train, data.info)
     reference = reference_for(key, variant, arrays, path)
     metrics, columns = evaluate(model, variant, data, reference, checkpoint["meta"])
+    metrics["evaluate_peak_rss_mb"] = peak_rss_mb()  # through the reference and the metrics
     write_json(layout.metrics_file(root, key), metrics, layout.metrics_cached_file(root, key))
     write_csv(layout.predictions_file(root, key), columns)
     figures = variant_figures(root, key, variant, arrays, checkpoint)  # already in memory

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -20,8 +21,10 @@ from lrlab import layout
 from lrlab.config import ParamsFile, Runtime, VariantConfig, prepare_stage
 from lrlab.datasets.prepared import PreparedData, load_prepared
 from lrlab.device import configure_threads, resolve_device, to_device
-from lrlab.io import file_sha256, save_torch, write_csv
+from lrlab.io import file_sha256, save_torch
+from lrlab.live_history import LiveHistory
 from lrlab.models import build_model, check_data_fits, cpu_state, make_checkpoint
+from lrlab.resources import peak_cuda_mb, peak_rss_mb
 from lrlab.training import derive_seeds, make_optimizer, numpy_state_dict, train, train_numpy
 from stages._cli import parse_variant_args, run
 
@@ -29,7 +32,12 @@ log = logging.getLogger("stages.train")
 
 
 def train_torch(
-    key: str, variant: VariantConfig, runtime: Runtime, data: PreparedData, device: torch.device
+    key: str,
+    variant: VariantConfig,
+    runtime: Runtime,
+    data: PreparedData,
+    device: torch.device,
+    on_epoch: Callable[[dict[str, Any]], None],
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], list[dict[str, Any]], dict]:
     init_seed, shuffle_seed = derive_seeds(runtime.seed, variant.seed_offset)
     model = build_model(variant.model, torch.Generator().manual_seed(init_seed))
@@ -53,9 +61,12 @@ def train_torch(
         generator=shuffler,
         name=key,
         optimizer=optimizer,
+        on_epoch=on_epoch,
     )
     seconds = time.perf_counter() - start
     meta = {"device": str(device), "train_seconds": seconds}
+    if (cuda := peak_cuda_mb(device)) is not None:
+        meta["train_peak_cuda_mb"] = cuda
     return model.state_dict(), initial, history, meta
 
 
@@ -83,17 +94,29 @@ def main(argv: list[str]) -> None:
     variant = variant.for_data(data.x_train.shape[1], data.info.get("num_classes"))
     check_data_fits(args.variant, variant, data.x_train, data.y_train, data.info)
     configure_threads(runtime.num_threads)
-    if variant.model.kind == "numpy_logistic":
-        state, initial, history, meta = train_with_numpy(args.variant, variant, data)
-    else:
-        state, initial, history, meta = train_torch(args.variant, variant, runtime, data, device)
-    columns = {name: [row[name] for row in history] for name in history[0]}
     history_path = layout.history_file(args.root, args.variant)
-    write_csv(history_path, columns)
+    with LiveHistory(history_path) as live:  # written while training runs: live curves
+        if variant.model.kind == "numpy_logistic":
+            state, initial, history, meta = train_with_numpy(args.variant, variant, data)
+            for row in history:
+                live.add(row)
+        else:
+            state, initial, history, meta = train_torch(
+                args.variant, variant, runtime, data, device, live.add
+            )
     # the model file (CRC-checked) vouches for the history, which has no checksum of its own
-    meta.update(epochs=variant.epochs, seed=runtime.seed, history_sha256=file_sha256(history_path))
+    meta.update(
+        epochs=variant.epochs,
+        seed=runtime.seed,
+        history_sha256=file_sha256(history_path),
+        train_peak_rss_mb=peak_rss_mb(),
+    )
     checkpoint = make_checkpoint(state, initial, variant.model_dump(), meta)
-    save_torch(layout.model_file(args.root, args.variant), checkpoint)
+    try:
+        save_torch(layout.model_file(args.root, args.variant), checkpoint)
+    except BaseException:
+        history_path.unlink(missing_ok=True)  # no model, no history: the stage did not run
+        raise
     last = history[-1]
     log.info(
         "train@%s: %d epochs in %.2f s on %s; final train loss %.6g%s",

@@ -69,7 +69,11 @@ def test_every_variant_runs_through_reference_train_and_evaluate(repo: Path, key
         expected = {"loss", "mse"} if variant.task == "regression" else {"loss", "accuracy"}
         assert set(metrics[split]) == expected
     assert ("test" in metrics) == data_has_test
-    assert {"reference", "train_seconds", "device", "epochs", "seed"} <= set(metrics)
+    resources = {"train_peak_rss_mb", "evaluate_peak_rss_mb"}
+    assert {"reference", "train_seconds", "device", "epochs", "seed"} | resources <= set(metrics)
+    assert "train_peak_cuda_mb" not in metrics  # on the CPU
+    # a process that imported torch and numpy holds well over 50 MiB, and this one under 8 GiB
+    assert all(50 < metrics[k] < 8192 for k in resources), {k: metrics[k] for k in resources}
     assert metrics["device"] == "cpu" and metrics["epochs"] == 1 and metrics["seed"] == 2017
     assert "train_loss" in metrics["reference"]
     assert ("optimality_gap" in metrics) == variant.is_convex
@@ -103,6 +107,7 @@ def test_every_variant_runs_through_reference_train_and_evaluate(repo: Path, key
         "epochs",
         "seed",
         "history_sha256",
+        "train_peak_rss_mb",
     }
     assert checkpoint["meta"]["history_sha256"] == file_sha256(layout.history_file(repo, key))
     trained, initial = checkpoint["state_dict"], checkpoint["initial_state_dict"]

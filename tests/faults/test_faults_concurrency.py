@@ -139,7 +139,7 @@ def sweep(repo: Path, jobs: int) -> dict[float, dict]:
             data = exp["revs"][0]["data"]
             lr = data["params"]["params.yaml"]["data"]["variants"]["linear_toy"]["optimizer"]["lr"]
             metrics = data["metrics"][str(layout.metrics_file(".", "linear_toy"))]["data"]
-            results[lr] = {k: v for k, v in metrics.items() if not k.endswith("_seconds")}
+            results[lr] = {k: v for k, v in metrics.items() if not k.endswith(("_seconds", "_mb"))}
     return results
 
 

@@ -275,8 +275,8 @@ def same_training(a: Path, b: Path) -> None:
     for part in ("state_dict", "initial_state_dict"):
         assert model[part].keys() == other[part].keys()
         assert all(torch.equal(model[part][k], other[part][k]) for k in model[part])
-    model["meta"].pop("train_seconds")
-    other["meta"].pop("train_seconds")
+    for meta in (model["meta"], other["meta"]):
+        del meta["train_seconds"], meta["train_peak_rss_mb"]  # differ between identical runs
     assert model["meta"] == other["meta"]  # history_sha256 included
 
 
