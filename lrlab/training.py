@@ -9,6 +9,7 @@ The NumPy model of lesson 004 trains through :func:`train_numpy` and returns the
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
@@ -37,8 +38,38 @@ def derive_seeds(seed: int, offset: int = 0) -> tuple[int, int]:
     return base, int(state >> np.uint64(1))
 
 
+def _without_compile_hooks() -> None:
+    """Let ``Optimizer.__init__`` (``add_param_group``) and ``zero_grad`` run without importing
+    ``torch._dynamo``. torch wraps them in ``torch._disable_dynamo``, which imports it (~1 s,
+    a third of a small variant's training stage) on first call only to keep them out of
+    ``torch.compile``, and caches the result as ``__dynamo_disable`` on the function; lrlab
+    never compiles, so that cache is set to the function itself. If torch's internals change,
+    the attribute is simply unused and torch imports dynamo as before."""
+    for name in ("add_param_group", "zero_grad"):
+        method = getattr(torch.optim.Optimizer, name)
+        fn = getattr(method, "__wrapped__", None)
+        if fn is not None and method.__code__.co_filename.endswith("_compile.py"):
+            setattr(fn, "__dynamo_disable", fn)
+
+
+def optimizer_step(optimizer: torch.optim.Optimizer) -> Callable[[], None]:
+    """``optimizer.step`` as a function that does not import ``torch._dynamo``: the optimizer
+    class's own ``step`` (what torch's wrappers call) under ``torch.no_grad()``, which is what
+    the wrappers set for a non-differentiable optimizer. The wrappers add step hooks, which
+    lrlab does not use, and a graph break for ``torch.compile``; tests check that the weights
+    match ``optimizer.step()`` bit for bit."""
+    step = inspect.unwrap(type(optimizer).step)
+
+    def run() -> None:
+        with torch.no_grad():
+            step(optimizer)
+
+    return run
+
+
 def make_optimizer(params: Iterable[nn.Parameter], cfg: OptimizerConfig) -> torch.optim.Optimizer:
     """SGD (with momentum and weight decay) or Adam, using the multi-tensor ``foreach`` path."""
+    _without_compile_hooks()
     if cfg.name == "sgd":
         return torch.optim.SGD(
             params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, foreach=True
@@ -161,6 +192,7 @@ def train(
     targets = shape_targets(y, loss_name, x.dtype)
     labels = y.long().reshape(-1) if classify else None
     optimizer = optimizer or make_optimizer(model.parameters(), optimizer_cfg)
+    step = optimizer_step(optimizer)
     n, steps = len(x), steps_per_epoch(len(x), batch_size)
     show = progress if progress is not None else epochs * steps >= PROGRESS_MIN_STEPS
     history: list[dict[str, Any]] = []
@@ -174,7 +206,7 @@ def train(
             loss = loss_fn(out, take(targets, idx))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            optimizer.step()
+            step()
             losses.append(loss.detach())
             if labels is not None:
                 outputs.append(out.detach())
