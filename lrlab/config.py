@@ -220,6 +220,9 @@ class VariantConfig(Frozen):
     batch_size: PositiveInt | Literal["full"] = "full"
     shuffle: bool = True
     seed_offset: NonNegativeInt = 0
+    # which draw of the initial weights to keep: lesson 002's notebook ran its cells out of
+    # order, so its runs start from the 3rd and 7th `torch.randn(2, 1)` after the seed
+    init_draw: PositiveInt = 1
     query: list[Float] = []
 
     @model_validator(mode="before")

@@ -35,6 +35,7 @@ RAW = "data/raw"
 EXTERNAL = "data/external"  # your own CSV files (`dvc add`ed): a dep of every prepare_csv
 PREPARED = "data/prepared"
 MODELS = "models"
+REFERENCES = "references"
 HISTORY = "history"
 METRICS = "metrics"
 METRICS_CACHED = "metrics_cached"
@@ -55,6 +56,10 @@ def prepared_file(root: Root, dataset: str) -> Path:
 
 def prepared_info(root: Root, dataset: str) -> Path:
     return Path(root, PREPARED, dataset + ".json")
+
+
+def reference_file(root: Root, variant: str) -> Path:
+    return Path(root, REFERENCES, variant + ".json")
 
 
 def model_file(root: Root, variant: str) -> Path:

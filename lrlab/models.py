@@ -83,16 +83,18 @@ def linear_layers(model: nn.Module) -> list[nn.Linear]:
     return [m for m in model.modules() if isinstance(m, nn.Linear)]
 
 
-def build_model(cfg: ModelConfig, generator: torch.Generator) -> nn.Module:
-    """The model ``cfg`` describes, on the CPU, initialised from ``generator``."""
+def build_model(cfg: ModelConfig, generator: torch.Generator, draw: int = 1) -> nn.Module:
+    """The model ``cfg`` describes, on the CPU, initialised from ``generator`` with its
+    ``draw``-th set of initial weights (the earlier draws are taken and dropped)."""
     sigmoid_output = cfg.output == "sigmoid"
     if cfg.kind == "mlp":
         model: nn.Module = MLP(list(cfg.sizes), cfg.activation, sigmoid_output)
     else:
         model = LinearModel(cfg.sizes[0], cfg.sizes[-1], sigmoid_output)
     init = init_randn_zero_ if cfg.init == "randn_zero" else init_default_
-    for layer in linear_layers(model):
-        init(layer, generator)
+    for _ in range(draw):
+        for layer in linear_layers(model):
+            init(layer, generator)
     return model
 
 

@@ -28,11 +28,14 @@ def require(path: Path, root: Path, stage: str) -> Path:
     return path
 
 
-def read_metrics(root: Path, key: str) -> dict[str, Any]:
-    """The metrics dict of variant ``key``."""
-    path = require(layout.metrics_file(root, key), root, f"evaluate@{key}")
-    rel, fix = layout.relative(root, path), f"Rerun `dvc repro -s evaluate@{key}`."
-    text = path.read_text(encoding="utf-8")
+def read_json_object(path: Path, root: Path, stage: str) -> dict[str, Any]:
+    """The JSON object in ``path``, written by ``stage``."""
+    require(path, root, stage)
+    rel, fix = layout.relative(root, path), f"Rerun `dvc repro -s {stage}`."
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise LrlabError(f"{rel}: not valid JSON ({exc}). {fix}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -40,6 +43,25 @@ def read_metrics(root: Path, key: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise LrlabError(f"{rel}: expected a JSON object. {fix}")
     return data
+
+
+def read_metrics(root: Path, key: str) -> dict[str, Any]:
+    """The metrics dict of variant ``key``."""
+    return read_json_object(layout.metrics_file(root, key), root, f"evaluate@{key}")
+
+
+def read_reference(root: Path, key: str, loss: str, n_train: int) -> dict[str, Any]:
+    """The reference of variant ``key``, which must be for ``loss`` on ``n_train`` rows."""
+    path, stage = layout.reference_file(root, key), f"reference@{key}"
+    reference = read_json_object(path, root, stage)
+    found = (reference.get("loss"), reference.get("n_train"), reference.get("train_loss"))
+    if found[:2] != (loss, n_train) or not isinstance(found[2], int | float):
+        raise LrlabError(
+            f"{layout.relative(root, path)}: a reference for loss {found[0]!r} on "
+            f"{found[1]!r} training rows, but variants.{key} now trains loss {loss!r} on "
+            f"{n_train} rows. Rerun `dvc repro -s {stage}` (or `dvc repro`)."
+        )
+    return reference
 
 
 def read_columns(path: Path, root: Path, stage: str, required: tuple[str, ...]) -> dict:

@@ -11,13 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, ValidationError
+from typing import Any
 
 from lrlab.config import VariantConfig
-from lrlab.errors import LrlabError
 from lrlab.layout import LESSON_FIGURES
+from lrlab.lessons import LessonsFile, Published
 
 DASH = "—"
 
@@ -29,47 +27,6 @@ class FigureLink:
     owner: str
     path: str
     caption: str
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Lesson(_Strict):
-    file: str
-    topic: str
-
-
-class Published(_Strict):
-    lesson: str
-    published: str
-    values: dict[str, float] = {}
-    source: Literal["lesson", "typical"] = "lesson"
-
-
-class LessonsFile(_Strict):
-    """``lessons.yaml``: the lesson texts and what each variant's lesson published."""
-
-    lessons: dict[str, Lesson]
-    variants: dict[str, Published]
-
-
-def parse_lessons(raw: Any, source: str = "lessons.yaml") -> LessonsFile:
-    """Validate the parsed YAML; a problem names the key and what is expected."""
-    try:
-        parsed = LessonsFile.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in exc.errors()
-        )
-        raise LrlabError(f"{source}: {problems}. See the comment at the top of the file.") from None
-    for key, entry in parsed.variants.items():
-        if entry.lesson not in parsed.lessons:
-            raise LrlabError(
-                f"{source}: variants.{key}.lesson = '{entry.lesson}' is not one of the "
-                f"lessons listed ({', '.join(parsed.lessons)})."
-            )
-    return parsed
 
 
 # --- number formatting ------------------------------------------------------------------------
@@ -161,7 +118,32 @@ def reference_cell(cfg: VariantConfig, m: Mapping[str, Any]) -> str:
 def published_cell(entry: Published | None) -> str:
     if entry is None:
         return DASH
-    return entry.published + (" †" if entry.source == "typical" else "")
+    text = entry.published + (" †" if entry.source == "typical" else "")
+    return text + (f" ({entry.correction})" if entry.correction else "")
+
+
+def printed_losses_table(
+    lessons: LessonsFile, histories: Mapping[str, Mapping[int, float]]
+) -> list[str]:
+    """Each training loss a lesson printed beside this run's at the same epoch, rounded to the
+    digits the lesson printed; a variant whose every printed loss matches is "reproduced
+    exactly"."""
+    lines = [_row(["variant", "epoch", "lesson printed", "this run", "verdict"])]
+    lines.append(_row(["---"] * 5))
+    for key, entry in lessons.variants.items():
+        ours = histories.get(key)
+        if not entry.printed_losses or ours is None:
+            continue
+        rows = []
+        for epoch, printed in entry.printed_losses.items():
+            digits = len(printed.partition(".")[2])
+            mine = f"{ours[epoch]:.{digits}f}" if epoch in ours else DASH
+            rows.append([key, str(epoch), printed, mine, mine == printed])
+        matches = sum(row[4] for row in rows)
+        verdict = "reproduced exactly" if matches == len(rows) else f"{matches} of {len(rows)}"
+        for i, row in enumerate(rows):
+            lines.append(_row([*row[:4], verdict if i == 0 else ""]))
+    return lines if len(lines) > 2 else []
 
 
 def _row(cells: list[str]) -> str:
@@ -253,8 +235,10 @@ def build_report(
     metrics: Mapping[str, Mapping[str, Any]],
     lessons: LessonsFile,
     figures: list[FigureLink],
+    histories: Mapping[str, Mapping[int, float]] | None = None,
 ) -> str:
-    """The whole report.md."""
+    """The whole report.md; ``histories`` (epoch -> training loss) of the variants whose lesson
+    printed losses during training."""
     typical = any(e.source == "typical" for e in lessons.variants.values())
     lines = [
         "# lrlab results",
@@ -275,6 +259,9 @@ def build_report(
     details = details_table(variants, metrics, lessons)
     if details:
         lines += ["", "## Point predictions and parameters", "", *details]
+    printed = printed_losses_table(lessons, histories or {})
+    if printed:
+        lines += ["", "## Training losses the lessons printed", "", *printed]
     lines += ["", "## Lessons", ""]
     lines += [f"- **{i}** `{lesson.file}`: {lesson.topic}" for i, lesson in lessons.lessons.items()]
     lines += ["", "## Figures", *figure_section(figures)]

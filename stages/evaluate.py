@@ -1,15 +1,14 @@
-"""Stage ``evaluate@<variant>``: metrics of a trained variant against its reference.
+"""Stage ``evaluate@<variant>``: metrics of a trained variant beside its reference.
 
     python -m stages.evaluate <variant> [--params params.yaml] [--root .]
 
-Reads ``variants.<variant>``, the model file (safely, ``weights_only=True``) and the prepared
-dataset; computes the reference (the exact optimum of the variant's objective, or the MLP
-baselines; :mod:`lrlab.reference`), evaluates the model on the CPU, writes the metrics JSON
-and the predictions CSV (paths: :mod:`lrlab.layout`), then draws the variant's figures from
-those outputs (:func:`lrlab.plotting.render.variant_figures`). The reference and the figures
-are made here rather than in stages of their own: a stage costs ~1 s of DVC bookkeeping
-(DVC rewrites the whole dvc.lock after each) plus a process start-up that imports torch, and
-all but Fashion-MNIST's reference take milliseconds.
+Reads ``variants.<variant>``, the model file (safely, ``weights_only=True``), the prepared
+dataset and the reference that ``reference@<variant>`` computed once for the variant's
+objective (``references/<variant>.json``); evaluates the model on the CPU, writes the metrics
+JSON and the predictions CSV (paths: :mod:`lrlab.layout`), then draws the variant's figures
+from those outputs (:func:`lrlab.plotting.render.variant_figures`). The figures are drawn
+here rather than in a stage of their own: a stage costs ~1 s of DVC bookkeeping (DVC
+rewrites the whole dvc.lock after each) plus a process start-up that imports torch.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import torch
 
 from lrlab import layout
 from lrlab.config import ParamsFile, VariantConfig, prepare_stage
-from lrlab.datasets.prepared import PreparedData, load_prepared
+from lrlab.datasets.prepared import load_prepared
 from lrlab.errors import ConfigError, DataError
 from lrlab.io import UnreadableTorchFile, load_torch, write_csv, write_json
 from lrlab.metrics import evaluate
@@ -33,8 +32,8 @@ from lrlab.models import (
     load_weights,
     parse_checkpoint,
 )
+from lrlab.outputs import read_history, read_reference
 from lrlab.plotting.render import variant_figures
-from lrlab.reference import compute_reference
 from lrlab.resources import peak_rss_mb
 from stages._cli import parse_variant_args, run
 
@@ -54,22 +53,6 @@ def read_checkpoint(path: Path, key: str) -> dict[str, Any]:
             f"{path}: refused or unreadable as a weights-only model file: {exc}.{why} {fix}"
         ) from None
     return parse_checkpoint(obj, str(path), key)
-
-
-def reference_for(key: str, variant: VariantConfig, data: PreparedData, path: str) -> dict:
-    """The reference of ``variant`` on ``data`` (NumPy arrays), naming the variant on error."""
-    test = (data.x_test, data.y_test) if data.has_test else (None, None)
-    try:
-        return compute_reference(
-            variant.model,
-            variant.loss,
-            data.x_train,
-            data.y_train,
-            *test,
-            num_classes=data.info.get("num_classes"),
-        )
-    except ConfigError as exc:
-        raise ConfigError(f"variants.{key} with {path}: {exc}") from None
 
 
 def main(argv: list[str]) -> None:
@@ -93,20 +76,19 @@ def main(argv: list[str]) -> None:
     load_weights(model, checkpoint["state_dict"], str(model_path), key)
     data = arrays.map(torch.from_numpy)  # the same memory, as tensors
     check_data_fits(key, variant, data.x_train, data.y_train, data.info)
-    reference = reference_for(key, variant, arrays, path)
+    reference = read_reference(root, key, variant.loss, len(arrays.y_train))
+    read_history(root, key, checkpoint["meta"].get("history_sha256"))  # damaged: stop now
     metrics, columns = evaluate(model, variant, data, reference, checkpoint["meta"])
-    metrics["evaluate_peak_rss_mb"] = peak_rss_mb()  # through the reference and the metrics
+    metrics["evaluate_peak_rss_mb"] = peak_rss_mb()  # through the metrics, before the figures
     write_json(layout.metrics_file(root, key), metrics, layout.metrics_cached_file(root, key))
     write_csv(layout.predictions_file(root, key), columns)
     figures = variant_figures(root, key, variant, arrays, checkpoint)  # already in memory
     test = metrics.get("test", metrics["train"])
     log.info(
-        "evaluate@%s: reference %s %.6g (%.1f s); train loss %.6g%s; figures: %s",
+        "evaluate@%s: train loss %.6g (reference %.6g)%s; figures: %s",
         key,
-        reference["method"],
-        reference["train_loss"],
-        reference["seconds"],
         metrics["train"]["loss"],
+        reference["train_loss"],
         f", {'test' if 'test' in metrics else 'train'} accuracy {test['accuracy']:.4f}"
         if "accuracy" in test
         else "",

@@ -19,9 +19,10 @@ from lrlab import layout
 from lrlab.config import ParamsFile
 from lrlab.errors import LrlabError
 from lrlab.io import write_text
-from lrlab.outputs import read_metrics
+from lrlab.lessons import parse_lessons
+from lrlab.outputs import read_history, read_metrics
 from lrlab.plotting.catalogue import ordered
-from lrlab.report import FigureLink, build_report, parse_lessons
+from lrlab.report import FigureLink, build_report
 from stages._cli import run
 
 
@@ -66,7 +67,14 @@ def main(argv: list[str]) -> None:
     lessons = parse_lessons(raw, str(args.lessons))
 
     figures = figure_links(root, [layout.LESSON_FIGURES, *variants])
-    write_text(layout.report_file(root), build_report(variants, metrics, lessons, figures))
+    histories = {}
+    for key, entry in lessons.variants.items():
+        if entry.printed_losses and key in variants:
+            history = read_history(root, key)
+            epochs = history["epoch"].astype(int).tolist()
+            histories[key] = dict(zip(epochs, history["train_loss"].tolist(), strict=True))
+    report = build_report(variants, metrics, lessons, figures, histories)
+    write_text(layout.report_file(root), report)
     print(f"report: wrote {layout.REPORT} ({len(variants)} variants, {len(figures)} figures)")
 
 

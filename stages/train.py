@@ -40,7 +40,7 @@ def train_torch(
     on_epoch: Callable[[dict[str, Any]], None],
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], list[dict[str, Any]], dict]:
     init_seed, shuffle_seed = derive_seeds(runtime.seed, variant.seed_offset)
-    model = build_model(variant.model, torch.Generator().manual_seed(init_seed))
+    model = build_model(variant.model, torch.Generator().manual_seed(init_seed), variant.init_draw)
     initial = cpu_state(model.state_dict())
     model = model.to(device)
     shuffler = torch.Generator(device=device).manual_seed(shuffle_seed)

@@ -31,6 +31,7 @@ from lrlab.plotting.model_params import forward, linear_layers, single_linear
 from lrlab.training import derive_seeds
 from stages import evaluate as evaluate_stage
 from stages import figures as figures_stage
+from stages import reference as reference_stage
 from stages import train as train_stage
 
 REPO = Path(__file__).resolve().parents[1]
@@ -406,8 +407,8 @@ def trained(tmp_path_factory) -> Path:
     write_params(root, lambda raw: raw["variants"].update(my_tanh_net=NEW_VARIANT))
     write_prepared(root, "two-clusters", "exam-scores")
     for key in ("my_tanh_net", "exam_scores_manual"):
-        train_stage.main([key, "--root", str(root)])
-        evaluate_stage.main([key, "--root", str(root)])
+        for stage in (reference_stage, train_stage, evaluate_stage):
+            stage.main([key, "--root", str(root)])
     return root
 
 
@@ -426,7 +427,8 @@ def test_the_boundary_before_training_is_the_saved_initial_weights(trained):
     params = ParamsFile(trained / "params.yaml")
     inputs = Inputs(trained, key, params.variant(key))
     init_seed, _ = derive_seeds(params.runtime().seed, inputs.cfg.seed_offset)
-    start = build_model(inputs.cfg.model, torch.Generator().manual_seed(init_seed)).state_dict()
+    generator = torch.Generator().manual_seed(init_seed)
+    start = build_model(inputs.cfg.model, generator, inputs.cfg.init_draw).state_dict()
     start_w, start_b = inputs.initial_linear
     assert start_w == pytest.approx(single_linear(start)[0]) and start_b.tolist() == [0.0]
     assert not np.allclose(inputs.linear[0], start_w), "training moved the weights"

@@ -9,8 +9,9 @@ from pathlib import Path
 import yaml
 
 from lrlab.config import ParamsFile
+from lrlab.lessons import parse_lessons
 from lrlab.outputs import read_metrics
-from lrlab.report import parse_lessons, results_table
+from lrlab.report import results_table
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")

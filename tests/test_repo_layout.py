@@ -44,7 +44,16 @@ def test_every_stage_depends_on_its_own_script_and_the_modules_it_lists_exist():
 
 
 def test_stages_that_parse_params_depend_on_the_config_defaults():
-    for name in ("prepare", "prepare_csv", "train", "evaluate", "lesson_figures", "report"):
+    stages = (
+        "prepare",
+        "prepare_csv",
+        "reference",
+        "train",
+        "evaluate",
+        "lesson_figures",
+        "report",
+    )
+    for name in stages:
         assert "lrlab/config.py" in STAGES[name].get("do", STAGES[name])["deps"], name
 
 
@@ -52,6 +61,9 @@ def test_variant_stages_come_from_params_and_declare_the_variant_params():
     for name in ("train", "evaluate"):
         assert STAGES[name]["foreach"] == "${variants}", name
         assert "variants.${key}" in STAGES[name]["do"]["params"], name
+    objective = ["variants.${key}.dataset", "variants.${key}.model", "variants.${key}.loss"]
+    assert STAGES["reference"]["foreach"] == "${variants}"
+    assert STAGES["reference"]["do"]["params"] == objective  # not the optimizer, epochs, seed
     assert {"seed", "device", "num_threads"} <= set(STAGES["train"]["do"]["params"])
 
 
@@ -93,6 +105,7 @@ def test_dvc_yaml_paths_are_the_layout_paths():
     key, ds = "${key}", "${item.dataset}"
     expected = {
         "train": {layout.model_file(".", key), layout.history_file(".", key)},
+        "reference": {layout.reference_file(".", key)},
         "evaluate": {
             layout.metrics_file(".", key),
             layout.metrics_cached_file(".", key),

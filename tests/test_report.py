@@ -16,6 +16,7 @@ import yaml
 from lrlab import layout
 from lrlab.config import ParamsFile, VariantConfig
 from lrlab.errors import LrlabError
+from lrlab.lessons import parse_lessons
 from lrlab.plotting.catalogue import LESSON_FIGURES, VARIANT_FIGURES, ordered
 from lrlab.report import (
     FigureLink,
@@ -23,7 +24,6 @@ from lrlab.report import (
     fmt,
     gap,
     gap_cell,
-    parse_lessons,
     pct,
     reference_cell,
     seconds,
@@ -73,7 +73,19 @@ def root(tmp_path: Path) -> Path:
         path = layout.metrics_file(tmp_path, key)
         path.parent.mkdir(exist_ok=True)
         path.write_text(json.dumps(fake_metrics(index, cfg)))
+        history = layout.history_file(tmp_path, key)
+        history.parent.mkdir(exist_ok=True)
+        rows = "".join(f"{e},{1 / e}\n" for e in range(1, cfg.epochs + 1))
+        history.write_text("epoch,train_loss\n" + rows)
     return tmp_path
+
+
+def test_printed_losses_are_set_beside_this_runs_and_matched_to_their_digits(root):
+    text = run_report(root)
+    section = text.split("## Training losses the lessons printed", 1)[1].split("\n## ", 1)[0]
+    # the fake history's loss at epoch 200 is 1/200 = 0.005: printed "0.39010", this run 0.00500
+    assert "| exam_scores_manual | 200 | 0.39010 | 0.00500 | 0 of 5 |" in section
+    assert "reproduced exactly" not in section
 
 
 def run_report(root: Path) -> str:

@@ -19,7 +19,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_modules_of_the_light_stages_import_no_torch():
     # figures imports torch lazily, only to read a model file for the figures that need one
-    modules = ["download", "prepare", "figures", "report", "check_metrics", "seed_stats"]
+    modules = [
+        "download",
+        "prepare",
+        "reference",
+        "figures",
+        "report",
+        "check_metrics",
+        "seed_stats",
+    ]
     code = "\n".join(f"import stages.{m}" for m in modules)
     assert imported_after(code, REPO) == []
 

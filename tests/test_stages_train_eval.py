@@ -21,6 +21,7 @@ from lrlab.io import file_sha256
 from lrlab.models import build_model
 from lrlab.training import derive_seeds
 from stages import evaluate as evaluate_stage
+from stages import reference as reference_stage
 from stages import train as train_stage
 from stages._cli import run
 
@@ -40,6 +41,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run_all(root: Path, key: str) -> dict:
     args = [key, "--root", str(root)]
+    reference_stage.main(args)
     train_stage.main(args)
     evaluate_stage.main(args)
     return json.loads(layout.metrics_file(root, key).read_text())
@@ -116,7 +118,8 @@ def test_every_variant_runs_through_reference_train_and_evaluate(repo: Path, key
         assert all(not v.any() for v in initial.values())
     else:  # the weights the seed gives, before any step
         init_seed = derive_seeds(2017, variant.seed_offset)[0]
-        built = build_model(resolved.model, torch.Generator().manual_seed(init_seed))
+        generator = torch.Generator().manual_seed(init_seed)
+        built = build_model(resolved.model, generator, resolved.init_draw)
         assert all(torch.equal(initial[k], v) for k, v in built.state_dict().items())
     assert any(not torch.equal(initial[k], trained[k]) for k in trained)  # one epoch moved it
 
@@ -188,6 +191,7 @@ def test_pickle_payload_in_a_model_file_is_refused(repo: Path, tmp_path: Path):
 def test_evaluate_refuses_a_model_trained_with_other_settings(tmp_path: Path):
     save_prepared(layout.prepared_file(tmp_path, "linear-toy"), make_dataset("linear-toy"))
     write_params(tmp_path)
+    reference_stage.main(["linear_toy", "--root", str(tmp_path)])
     train_stage.main(["linear_toy", "--root", str(tmp_path)])
     write_params(tmp_path, lambda raw: raw["variants"]["linear_toy"].update(epochs=7))
     with pytest.raises(ConfigError, match=r"dvc repro -s train@linear_toy"):
@@ -210,7 +214,7 @@ def test_feature_count_mismatch_names_the_sizes_key(tmp_path: Path, capsys):
 
 def test_missing_prepared_data_is_a_clear_error(tmp_path: Path):
     write_params(tmp_path)
-    for stage in (train_stage, evaluate_stage):
+    for stage in (reference_stage, train_stage, evaluate_stage):
         with pytest.raises(DataError, match="dvc repro"):
             stage.main(["hours_pass", "--root", str(tmp_path)])
 

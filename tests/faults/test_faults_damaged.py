@@ -29,6 +29,7 @@ from lrlab.io import UnreadableTorchFile, load_torch
 from lrlab.outputs import read_history
 from stages import evaluate as evaluate_stage
 from stages import figures as figures_stage
+from stages import reference as reference_stage
 from stages import train as train_stage
 
 KEY, DATASET = "diabetes_deep", "diabetes"
@@ -40,7 +41,7 @@ def good_repo(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("damaged")
     write_params(root)
     write_prepared(root, DATASET)
-    for stage in (train_stage, evaluate_stage):
+    for stage in (reference_stage, train_stage, evaluate_stage):
         stage.main([KEY, "--root", str(root)])
     return root
 

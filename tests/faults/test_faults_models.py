@@ -21,6 +21,7 @@ from lrlab.datasets.prepared import load_prepared
 from lrlab.models import build_model, make_checkpoint
 from stages import evaluate as evaluate_stage
 from stages import figures as figures_stage
+from stages import reference as reference_stage
 from stages import train as train_stage
 
 KEY, DATASET = "diabetes_deep", "diabetes"  # an MLP: 8-6-4-1
@@ -44,7 +45,7 @@ def good_repo(tmp_path_factory) -> Path:
     write_params(root)
     write_prepared(root, DATASET, "linear-toy")
     for key in (KEY, "linear_toy"):
-        for stage in (train_stage, evaluate_stage):
+        for stage in (reference_stage, train_stage, evaluate_stage):
             stage.main([key, "--root", str(root)])
     return root
 

@@ -19,6 +19,7 @@ from lrlab import layout
 from lrlab.config import ALL_DATASETS
 from stages import evaluate as evaluate_stage
 from stages import figures as figures_stage
+from stages import reference as reference_stage
 from stages import report as report_stage
 from stages import train as train_stage
 
@@ -163,7 +164,7 @@ def test_a_misspelt_key_gets_a_did_you_mean(tmp_path, capsys, field, typo):
         ("optimizer.name", "adamw", "adam"),
     ],
 )
-@pytest.mark.parametrize("stage", [train_stage, evaluate_stage])
+@pytest.mark.parametrize("stage", [reference_stage, train_stage, evaluate_stage])
 def test_an_unknown_name_is_refused_by_every_stage_that_reads_the_variant(
     tmp_path, capsys, stage, field, value, suggestion
 ):
@@ -241,7 +242,7 @@ def test_auto_without_a_gpu_trains_on_the_cpu_and_says_so_in_log_and_metrics(
     caplog.set_level(logging.INFO, logger="lrlab.device")
     write_params(tmp_path, lambda raw: raw.__setitem__("device", "auto"))
     write_prepared(tmp_path, "linear-toy")
-    for stage in (train_stage, evaluate_stage):
+    for stage in (reference_stage, train_stage, evaluate_stage):
         assert call_stage(capsys, stage.main, "linear_toy", "--root", tmp_path).code == 0
     assert "device: auto -> cpu (no CUDA GPU available, so training runs on the CPU)" in (
         caplog.text
