@@ -295,7 +295,7 @@ def explain(row: Row, rev: str, metrics_dir: str, source: str) -> str:
     if row.metric == "(metrics file)":
         return (
             f"{metrics_dir}/{row.variant}.json is in the baseline at {rev} but not in the "
-            f"workspace (rerun `dvc repro evaluate@{row.variant}`, or commit its deletion if the "
+            f"workspace (rerun `dvc repro train@{row.variant}`, or commit its deletion if the "
             "variant was removed)"
         )
     tol = row.tolerance

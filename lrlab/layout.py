@@ -6,12 +6,13 @@ depends on the folder (``metrics/``, ``figures/``), never on a list of files:
     data/raw/<dataset>/            download@<dataset>
     data/external/<file>.csv       yours, `dvc add`ed; read by prepare_csv@<dataset>
     data/prepared/<dataset>.npz    prepare@ or prepare_csv@<dataset> (arrays), .json (info)
-    models/<variant>.pt            train@<variant>   (weights, initial weights, config)
-    history/<variant>.csv          train@<variant>   (per-epoch loss and accuracy)
-    metrics/<variant>.json         evaluate@<variant> (committed: the gate's baseline)
-    metrics_cached/<variant>.json  evaluate@<variant> (the same bytes, cached by DVC)
-    predictions/<variant>.csv      evaluate@<variant>
-    figures/<variant>/<name>.png   evaluate@<variant> (drawn from its own outputs)
+    references/<variant>.json      reference@<variant> (the exact optimum of its objective)
+    models/<variant>.pt            train@<variant> (weights, initial weights, config)
+    history/<variant>.csv          train@<variant> (per-epoch loss and accuracy)
+    metrics/<variant>.json         train@<variant>, evaluating (committed: the gate's baseline)
+    metrics_cached/<variant>.json  train@<variant> (the same bytes, cached by DVC)
+    predictions/<variant>.csv      train@<variant>
+    figures/<variant>/<name>.png   train@<variant> (drawn from its own outputs)
     figures/lessons/<name>.png     lesson_figures
     report.md                      report
 

@@ -47,7 +47,7 @@ def read_json_object(path: Path, root: Path, stage: str) -> dict[str, Any]:
 
 def read_metrics(root: Path, key: str) -> dict[str, Any]:
     """The metrics dict of variant ``key``."""
-    return read_json_object(layout.metrics_file(root, key), root, f"evaluate@{key}")
+    return read_json_object(layout.metrics_file(root, key), root, f"train@{key}")
 
 
 def read_reference(root: Path, key: str, loss: str, n_train: int) -> dict[str, Any]:
@@ -112,4 +112,4 @@ def read_history(root: Path, key: str, sha256: str | None = None) -> dict[str, n
 def read_predictions(root: Path, key: str) -> dict[str, np.ndarray]:
     """``actual`` and ``predicted`` per test (or training) example."""
     path = layout.predictions_file(root, key)
-    return read_columns(path, root, f"evaluate@{key}", ("actual", "predicted"))
+    return read_columns(path, root, f"train@{key}", ("actual", "predicted"))

@@ -22,12 +22,17 @@ def _stage_name(main: Callable[[list[str]], None]) -> str:
     return module.rsplit(".", 1)[-1]
 
 
-def parse_variant_args(prog: str, doc: str | None, argv: list[str]) -> argparse.Namespace:
-    """The arguments of a per-variant stage: ``<variant> [--root DIR] [--params FILE]``."""
+def parse_variant_args(
+    prog: str, doc: str | None, argv: list[str], flags: dict[str, str] | None = None
+) -> argparse.Namespace:
+    """The arguments of a per-variant stage: ``<variant> [--root DIR] [--params FILE]``, and
+    any boolean ``flags`` (``{"--evaluate": "help"}``)."""
     parser = argparse.ArgumentParser(prog=prog, description=doc)
     parser.add_argument("variant", help="a key under `variants:` in params.yaml")
     parser.add_argument("--root", type=Path, default=Path("."), help="repository root")
     parser.add_argument("--params", type=Path, help="params file (default: <root>/params.yaml)")
+    for flag, text in (flags or {}).items():
+        parser.add_argument(flag, action="store_true", help=text)
     return parser.parse_args(argv)
 
 

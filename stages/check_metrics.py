@@ -126,7 +126,7 @@ def read_workspace(repo: Path, metrics: str) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for path in (p for p in paths if not p.name.startswith(".")):
         where = f"{metrics}/{path.name}"
-        fix = f"Rewrite it with `dvc repro evaluate@{path.stem}`."
+        fix = f"Rewrite it with `dvc repro train@{path.stem}`."
         try:
             data = path.read_bytes()
         except OSError as exc:

@@ -1,14 +1,14 @@
-"""Stage ``evaluate@<variant>``: metrics of a trained variant beside its reference.
+"""Evaluate a trained variant beside its reference: metrics, predictions and figures.
 
     python -m stages.evaluate <variant> [--params params.yaml] [--root .]
 
+In the pipeline ``train@<variant>`` does this in its own process (``--evaluate``); run by
+hand it re-evaluates a saved model, e.g. after a change to the metrics or the figures.
 Reads ``variants.<variant>``, the model file (safely, ``weights_only=True``), the prepared
 dataset and the reference that ``reference@<variant>`` computed once for the variant's
 objective (``references/<variant>.json``); evaluates the model on the CPU, writes the metrics
 JSON and the predictions CSV (paths: :mod:`lrlab.layout`), then draws the variant's figures
-from those outputs (:func:`lrlab.plotting.render.variant_figures`). The figures are drawn
-here rather than in a stage of their own: a stage costs ~1 s of DVC bookkeeping (DVC
-rewrites the whole dvc.lock after each) plus a process start-up that imports torch.
+from those outputs (:func:`lrlab.plotting.render.variant_figures`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import torch
 
 from lrlab import layout
 from lrlab.config import ParamsFile, VariantConfig, prepare_stage
-from lrlab.datasets.prepared import load_prepared
+from lrlab.datasets.prepared import PreparedData, load_prepared
 from lrlab.errors import ConfigError, DataError
 from lrlab.io import UnreadableTorchFile, load_torch, write_csv, write_json
 from lrlab.metrics import evaluate
@@ -63,8 +63,20 @@ def main(argv: list[str]) -> None:
     path = layout.prepared_file(root, variant.dataset)
     arrays = load_prepared(path, prepare_stage(variant.dataset))
     variant = variant.for_data(arrays.x_train.shape[1], arrays.info.get("num_classes"))
+    checkpoint = read_checkpoint(layout.model_file(root, key), key)
+    evaluate_variant(root, key, variant, arrays, checkpoint)
+
+
+def evaluate_variant(
+    root: Path,
+    key: str,
+    variant: VariantConfig,
+    arrays: PreparedData,
+    checkpoint: dict[str, Any],
+) -> None:
+    """Metrics, predictions and figures of variant ``key`` (``variant`` resolved for its
+    ``arrays``, NumPy) from its ``checkpoint`` (as :func:`parse_checkpoint` returns it)."""
     model_path = layout.model_file(root, key)
-    checkpoint = read_checkpoint(model_path, key)
     if checkpoint["config"] != variant.model_dump():
         changes = "; ".join(config_changes(checkpoint["config"], variant.model_dump()))
         raise ConfigError(

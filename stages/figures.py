@@ -4,7 +4,7 @@
     python -m stages.figures <variant> [--root .] [--params params.yaml]
 
 ``--lessons`` draws the lessons' illustrations into ``figures/lessons/``. A variant's figures
-are drawn by its ``evaluate@<variant>`` stage; ``<variant>`` redraws them from the same
+are drawn by its ``train@<variant>`` stage; ``<variant>`` redraws them from the same
 outputs, e.g. after a change to the plotting code (:mod:`lrlab.plotting.render`).
 """
 

@@ -1,7 +1,7 @@
 """Figures: each function draws a PNG of the planned pixel size from tiny arrays; boundary
 lines are clipped correctly; saved models read back as layers; the catalogue picks each
 variant's figures from its model, loss and data; ``python -m stages.figures <variant>`` (as
-``evaluate@<variant>`` does) renders them from a fixture pipeline into one folder,
+``train@<variant>`` does) renders them from a fixture pipeline into one folder,
 atomically, and names a missing or broken input."""
 
 from __future__ import annotations
@@ -311,8 +311,8 @@ def test_figures_stage_wants_a_variant_or_lessons(tmp_path, argv):
     [
         ("linear_toy", layout.model_file, "train@linear_toy"),
         ("linear_toy", layout.history_file, "train@linear_toy"),
-        ("linear_toy", layout.metrics_file, "evaluate@linear_toy"),
-        ("mnist_mlp", layout.predictions_file, "evaluate@mnist_mlp"),  # for its confusion matrix
+        ("linear_toy", layout.metrics_file, "train@linear_toy"),
+        ("mnist_mlp", layout.predictions_file, "train@mnist_mlp"),  # for its confusion matrix
         ("linear_toy", lambda root, key: layout.prepared_file(root, "linear-toy"), "prepare@"),
     ],
 )

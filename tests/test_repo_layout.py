@@ -49,7 +49,6 @@ def test_stages_that_parse_params_depend_on_the_config_defaults():
         "prepare_csv",
         "reference",
         "train",
-        "evaluate",
         "lesson_figures",
         "report",
     )
@@ -58,9 +57,9 @@ def test_stages_that_parse_params_depend_on_the_config_defaults():
 
 
 def test_variant_stages_come_from_params_and_declare_the_variant_params():
-    for name in ("train", "evaluate"):
-        assert STAGES[name]["foreach"] == "${variants}", name
-        assert "variants.${key}" in STAGES[name]["do"]["params"], name
+    assert STAGES["train"]["foreach"] == "${variants}"
+    assert "variants.${key}" in STAGES["train"]["do"]["params"]
+    assert STAGES["train"]["do"]["cmd"] == "python -m stages.train ${key} --evaluate"
     objective = ["variants.${key}.dataset", "variants.${key}.model", "variants.${key}.loss"]
     assert STAGES["reference"]["foreach"] == "${variants}"
     assert STAGES["reference"]["do"]["params"] == objective  # not the optimizer, epochs, seed
@@ -104,9 +103,10 @@ def test_dvc_yaml_paths_are_the_layout_paths():
     """dvc.yaml spells each artifact path with ${key}; lrlab.layout must give the same."""
     key, ds = "${key}", "${item.dataset}"
     expected = {
-        "train": {layout.model_file(".", key), layout.history_file(".", key)},
         "reference": {layout.reference_file(".", key)},
-        "evaluate": {
+        "train": {
+            layout.model_file(".", key),
+            layout.history_file(".", key),
             layout.metrics_file(".", key),
             layout.metrics_cached_file(".", key),
             layout.predictions_file(".", key),

@@ -163,7 +163,7 @@ def test_missing_metrics_files_are_named(root):
     message = str(info.value)
     for path in missing:
         assert f"{layout.relative(root, path)}: not found" in message
-    assert "evaluate@two_clusters" in message and "evaluate@linear_toy" in message
+    assert "train@two_clusters" in message and "train@linear_toy" in message
     assert not layout.report_file(root).exists()
 
 

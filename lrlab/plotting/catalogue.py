@@ -1,7 +1,7 @@
 """The figure catalogue: every figure lrlab draws and when a variant gets it.
 
 One entry per figure: its file name, the caption the report shows and a predicate on the
-variant (its model, loss and data, never its name). ``evaluate@<variant>`` draws
+variant (its model, loss and data, never its name). ``train@<variant>`` draws
 :func:`figures_for` with :data:`lrlab.plotting.draw.DRAW`; ``lesson_figures`` draws
 :data:`LESSON_FIGURES`; the report orders and captions what it finds with :func:`caption`.
 Nothing here imports matplotlib, so the report stays light.

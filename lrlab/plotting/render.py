@@ -2,7 +2,7 @@
 a failure leaves the previous folder or none, never a partial one.
 
 :func:`variant_figures` draws the catalogue entries that fit a variant (its model, loss and
-data) from that variant's own outputs; ``evaluate@<variant>`` calls it once its metrics and
+data) from that variant's own outputs; ``train@<variant>`` calls it once its metrics and
 predictions are written, and ``python -m stages.figures <variant>`` redraws them by hand.
 :func:`lesson_figures` draws the lessons' own illustrations (stage ``lesson_figures``).
 """

@@ -24,7 +24,7 @@ from faultkit import REPO
 
 from lrlab import layout
 
-TARGET = "evaluate@linear_toy"
+TARGET = "train@linear_toy"
 LRS = (0.005, 0.02, 0.03, 0.04)  # variants.linear_toy.optimizer.lr; the committed one is 0.01
 RAN = "> python -m stages."  # DVC echoes each command it runs
 

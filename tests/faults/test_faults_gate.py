@@ -56,21 +56,21 @@ DAMAGED = {
     "missing": (
         Path.unlink,
         " is in the baseline at HEAD but not in the workspace (rerun `dvc repro "
-        "evaluate@two_clusters`",
+        "train@two_clusters`",
     ),
     "a-folder": (
         replace_with(Path.mkdir),
-        ": cannot be read (Is a directory). Rewrite it with `dvc repro evaluate@two_clusters`.",
+        ": cannot be read (Is a directory). Rewrite it with `dvc repro train@two_clusters`.",
     ),
     "dangling-symlink": (
         replace_with(lambda path: path.symlink_to(path.parent / "gone.json")),
         ": cannot be read (No such file or directory). Rewrite it with "
-        "`dvc repro evaluate@two_clusters`.",
+        "`dvc repro train@two_clusters`.",
     ),
     "not-utf8": (
         lambda path: path.write_bytes(b'{"train": {"loss": 0.2\xff}}'),
         " (workspace): not UTF-8 text (invalid start byte). Rewrite it with "
-        "`dvc repro evaluate@two_clusters`.",
+        "`dvc repro train@two_clusters`.",
     ),
     "empty": (
         lambda path: path.write_text(""),

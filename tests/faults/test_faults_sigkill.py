@@ -41,9 +41,10 @@ def make_repo(root: Path, env: dict[str, str]) -> Path:
     params["variants"] = {KEY: {**params["variants"][KEY], "epochs": EPOCHS}}
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
-    prepare, train = stages["prepare"], stages["train"]
+    prepare, reference, train = stages["prepare"], stages["reference"], stages["train"]
     prepare["foreach"] = {DATASET: prepare["foreach"][DATASET]}
-    (root / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"prepare": prepare, "train": train}}))
+    kept = {"prepare": prepare, "reference": reference, "train": train}
+    (root / "dvc.yaml").write_text(yaml.safe_dump({"stages": kept}))
     for cmd in (["git", "init", "-q"], ["dvc", "init", "-q"]):
         subprocess.run(cmd, cwd=root, env=env, check=True, capture_output=True)
     return root
