@@ -53,8 +53,10 @@ def project(tmp_path) -> Path:
 
 
 def environment(root: Path, **extra: str) -> dict[str, str]:
+    """The stage's environment: no DATA_MIRROR of the caller's (CI sets one) unless given."""
+    inherited = {k: v for k, v in os.environ.items() if k != "DATA_MIRROR"}
     return {
-        **os.environ,
+        **inherited,
         "PYTHONPATH": f"{root}{os.pathsep}{TESTS}{os.pathsep}{TESTS.parent}",
         "OMP_NUM_THREADS": "1",
         "TMPDIR": str(root / "tmp"),  # where prepare's download folder goes: checked empty
