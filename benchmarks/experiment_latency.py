@@ -27,23 +27,14 @@ import os
 import platform
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from clean_repro import REPO, sh  # the same clone and subprocess helpers
+
 RAN = re.compile(r"^Running stage '([^']+)'", re.MULTILINE)
-
-
-def sh(cwd: Path, *cmd: str) -> str:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    env.setdefault("DATA_MIRROR", str((REPO.parent / "shared" / "datasets").resolve()))
-    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    if done.returncode:
-        sys.exit(f"{' '.join(cmd)} failed in {cwd}:\n{done.stdout}{done.stderr}")
-    return done.stdout + done.stderr
 
 
 def timed(cwd: Path, *args: str) -> tuple[float, list[str]]:

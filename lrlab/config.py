@@ -87,9 +87,10 @@ class ExamScoresConfig(Frozen):
 
 
 class TabularSplitConfig(Frozen):
-    """A tabular set split into stratified train/test parts."""
+    """A tabular set split into stratified train/test parts (``test_fraction: null``: all rows
+    train, as the lessons do)."""
 
-    test_fraction: Fraction = 0.2
+    test_fraction: Fraction | None = 0.2
 
 
 class BreastCancerConfig(TabularSplitConfig):

@@ -23,6 +23,7 @@ class Published(_Strict):
     lesson: str
     published: str
     correction: str | None = None  # where the printed number comes from a bug in the lesson
+    deviation: str | None = None  # where lrlab's setting differs on purpose, and how to undo
     values: dict[str, float] = {}
     printed_losses: dict[int, str] = {}  # epoch -> training loss as printed ("0.39010")
     source: Literal["lesson", "typical"] = "lesson"

@@ -25,6 +25,7 @@ class LossSpec:
     outputs: Literal["one", "classes"]
     threshold: float | None = None
     label: str = ""  # axis label of the loss in figures
+    summed: bool = False  # summed over the samples (lesson code with reduction="sum")
 
     @property
     def binary(self) -> bool:
@@ -37,6 +38,15 @@ class LossSpec:
 
 LOSSES: dict[str, LossSpec] = {
     "mse": LossSpec("regression", "raw", "a regression output", "one", None, "MSE (target units²)"),
+    "mse_sum": LossSpec(
+        "regression",
+        "raw",
+        "a regression output",
+        "one",
+        None,
+        "squared error, summed (target units²)",
+        summed=True,
+    ),
     "bce": LossSpec(
         "classification",
         "sigmoid",
@@ -52,6 +62,7 @@ LOSSES: dict[str, LossSpec] = {
         "one",
         0.5,
         "binary cross-entropy (nats, summed)",
+        summed=True,
     ),
     "bce_clamped": LossSpec(
         "classification",
@@ -68,7 +79,7 @@ LOSSES: dict[str, LossSpec] = {
         "classification", "raw", "logits", "classes", None, "cross-entropy (nats, mean)"
     ),
 }
-LossName = Literal["mse", "bce", "bce_sum", "bce_clamped", "bce_logits", "cross_entropy"]
+LossName = Literal["mse", "mse_sum", "bce", "bce_sum", "bce_clamped", "bce_logits", "cross_entropy"]
 
 
 def spec(loss: str) -> LossSpec:

@@ -2,7 +2,8 @@
 probabilities and predicted labels.
 
 ``bce``, ``bce_sum`` and ``bce_clamped`` take probabilities (a model with a sigmoid output);
-``bce_logits`` and ``cross_entropy`` take raw scores; ``mse`` takes a regression output. All
+``bce_logits`` and ``cross_entropy`` take raw scores; ``mse`` (mean) and ``mse_sum`` (summed,
+lesson 003's linear regression) take a regression output. All
 binary losses share one objective and differ only in scaling (``bce_sum`` sums over the batch)
 or numerical guarding (``bce_clamped`` is lesson 002's own formula).
 """
@@ -28,6 +29,7 @@ def bce_clamped(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 FUNCTIONS: dict[str, LossFn] = {
     "mse": F.mse_loss,
+    "mse_sum": partial(F.mse_loss, reduction="sum"),
     "bce": F.binary_cross_entropy,
     "bce_sum": partial(F.binary_cross_entropy, reduction="sum"),
     "bce_clamped": bce_clamped,

@@ -30,10 +30,11 @@ def classification_metrics(outputs: torch.Tensor, y: torch.Tensor, loss: str) ->
     return {"loss": float(value), "accuracy": float(correct.double().mean())}
 
 
-def regression_metrics(outputs: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
-    """Mean squared error (which is also the loss) on one split."""
+def regression_metrics(outputs: torch.Tensor, y: torch.Tensor, loss: str) -> dict[str, float]:
+    """Mean squared error on one split, and the variant's loss (the MSE, or for a summed loss
+    the squared errors' sum)."""
     mse = float(torch.mean((outputs.reshape(-1) - y.reshape(-1).to(outputs.dtype)) ** 2))
-    return {"loss": mse, "mse": mse}
+    return {"loss": mse * len(y) if LOSSES[loss].summed else mse, "mse": mse}
 
 
 def r2_score(predicted: torch.Tensor, y: torch.Tensor) -> float | None:
@@ -66,7 +67,7 @@ def scalar_or_list(values: list[float]) -> float | list[float]:
 
 def split_metrics(outputs: torch.Tensor, y: torch.Tensor, loss: str) -> dict[str, float]:
     if task_of(loss) == "regression":
-        return regression_metrics(outputs, y)
+        return regression_metrics(outputs, y, loss)
     return classification_metrics(outputs, y, loss)
 
 

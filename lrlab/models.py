@@ -229,7 +229,7 @@ def check_data_fits(
         )
     task = data_task(y, info)
     if task != variant.task:
-        fits = "mse" if task == "regression" else "bce, bce_logits or cross_entropy"
+        fits = "mse or mse_sum" if task == "regression" else "bce, bce_logits or cross_entropy"
         raise ConfigError(
             f"variants.{key}.loss = '{variant.loss}' is a {variant.task} loss, but dataset "
             f"'{variant.dataset}' is a {task} dataset. Use loss {fits}, or another dataset."

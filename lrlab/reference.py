@@ -224,10 +224,11 @@ def compute_reference(
     regression = task_of(loss) == "regression"
     k = 0 if regression else int(num_classes or int(y.max()) + 1)
     _check_inputs(model, loss, np.asarray(y), k)
-    scale = float(len(y)) if loss == "bce_sum" else 1.0
+    scale = float(len(y)) if LOSSES[loss].summed else 1.0
     if regression:
         x, x_test, y, y_test = (_array(a, np.float64) for a in (x, x_test, y, y_test))
         out = least_squares(x, y)
+        out["train_loss"] *= scale  # the variant's own scaling; train_mse stays the mean
         if x_test is not None:
             w = np.asarray(out["weight"])
             out["test_mse"] = float(np.mean((x_test @ w + out["bias"] - y_test) ** 2))

@@ -262,6 +262,10 @@ def build_report(
     printed = printed_losses_table(lessons, histories or {})
     if printed:
         lines += ["", "## Training losses the lessons printed", "", *printed]
+    deviations = [(k, e.deviation) for k, e in lessons.variants.items() if e.deviation]
+    if deviations:
+        lines += ["", "## Where lrlab differs from the lesson, on purpose", ""]
+        lines += [f"- **{key}**: {text}" for key, text in deviations if key in variants]
     lines += ["", "## Lessons", ""]
     lines += [f"- **{i}** `{lesson.file}`: {lesson.topic}" for i, lesson in lessons.lessons.items()]
     lines += ["", "## Figures", *figure_section(figures)]

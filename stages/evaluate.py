@@ -20,8 +20,8 @@ from typing import Any
 import torch
 
 from lrlab import layout
-from lrlab.config import ParamsFile, VariantConfig, prepare_stage
-from lrlab.datasets.prepared import PreparedData, load_prepared
+from lrlab.config import VariantConfig
+from lrlab.datasets.prepared import PreparedData
 from lrlab.errors import ConfigError, DataError
 from lrlab.io import UnreadableTorchFile, load_torch, write_csv, write_json
 from lrlab.metrics import evaluate
@@ -36,6 +36,7 @@ from lrlab.outputs import read_history, read_reference
 from lrlab.plotting.render import variant_figures
 from lrlab.resources import peak_rss_mb
 from stages._cli import parse_variant_args, run
+from stages._variant import variant_and_data
 
 log = logging.getLogger("stages.evaluate")
 
@@ -59,10 +60,7 @@ def main(argv: list[str]) -> None:
     args = parse_variant_args("python -m stages.evaluate", __doc__, argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     key, root = args.variant, args.root
-    variant = ParamsFile(args.params or root / "params.yaml").variant(key)
-    path = layout.prepared_file(root, variant.dataset)
-    arrays = load_prepared(path, prepare_stage(variant.dataset))
-    variant = variant.for_data(arrays.x_train.shape[1], arrays.info.get("num_classes"))
+    variant, arrays = variant_and_data(args)
     checkpoint = read_checkpoint(layout.model_file(root, key), key)
     evaluate_variant(root, key, variant, arrays, checkpoint)
 

@@ -15,12 +15,11 @@ from __future__ import annotations
 import logging
 
 from lrlab import layout
-from lrlab.config import ParamsFile, prepare_stage
-from lrlab.datasets.prepared import load_prepared
 from lrlab.errors import ConfigError
 from lrlab.io import write_json
 from lrlab.reference import compute_reference
 from stages._cli import parse_variant_args, run
+from stages._variant import variant_and_data
 
 log = logging.getLogger("stages.reference")
 
@@ -29,10 +28,8 @@ def main(argv: list[str]) -> None:
     args = parse_variant_args("python -m stages.reference", __doc__, argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     key, root = args.variant, args.root
-    variant = ParamsFile(args.params or root / "params.yaml").variant(key)
+    variant, data = variant_and_data(args)
     path = layout.prepared_file(root, variant.dataset)
-    data = load_prepared(path, prepare_stage(variant.dataset))
-    variant = variant.for_data(data.x_train.shape[1], data.info.get("num_classes"))
     test = (data.x_test, data.y_test) if data.has_test else (None, None)
     try:
         reference = compute_reference(

@@ -327,13 +327,13 @@ def test_in_and_out_are_the_only_words_allowed_as_widths(tmp_path):
 
 @pytest.mark.parametrize("loss", list(LOSSES))
 def test_model_output_defaults_from_the_loss(loss):
-    kind = {"mse": "linear", "cross_entropy": "softmax"}.get(loss, "logistic")
+    kind = {"mse": "linear", "mse_sum": "linear", "cross_entropy": "softmax"}.get(loss, "logistic")
     variant = variant_of({"kind": kind}, loss)
     expected = "sigmoid" if loss in ("bce", "bce_sum", "bce_clamped") else "raw"
     assert LOSSES[loss].output == expected
     assert variant.model.output == expected
     assert variant.task == LOSSES[loss].task
-    assert variant.task == ("regression" if loss == "mse" else "classification")
+    assert variant.task == ("regression" if loss in ("mse", "mse_sum") else "classification")
 
 
 def test_model_output_defaults_from_the_loss_in_params_yaml(tmp_path):
@@ -345,7 +345,7 @@ def test_model_output_defaults_from_the_loss_in_params_yaml(tmp_path):
     assert params.variant("study_hours").model.output == "sigmoid"  # bce
     assert params.variant("exam_scores_builtin").model.output == "raw"  # bce_logits
     assert params.variant("two_clusters").model.output == "raw"  # cross_entropy
-    assert params.variant("linear_toy").model.output == "raw"  # mse
+    assert params.variant("linear_toy").model.output == "raw"  # mse_sum
 
 
 def test_an_explicit_output_that_does_not_fit_the_loss_is_still_refused(tmp_path):

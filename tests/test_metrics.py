@@ -35,7 +35,10 @@ def test_classification_metrics_use_the_variants_loss():
 
 def test_regression_metrics_and_r2():
     y = torch.tensor([1.0, 2.0, 3.0])
-    assert regression_metrics(torch.tensor([[1.0], [2.0], [4.0]]), y)["mse"] == pytest.approx(1 / 3)
+    outputs = torch.tensor([[1.0], [2.0], [4.0]])
+    assert regression_metrics(outputs, y, "mse") == pytest.approx({"loss": 1 / 3, "mse": 1 / 3})
+    # a summed loss reports the sum of squared errors as its loss, the mean as mse
+    assert regression_metrics(outputs, y, "mse_sum") == pytest.approx({"loss": 1.0, "mse": 1 / 3})
     assert r2_score(y, y) == 1.0
     assert r2_score(torch.full((3,), 2.0), y) == pytest.approx(0.0)
     assert r2_score(y, torch.ones(3)) is None

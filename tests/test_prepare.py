@@ -195,6 +195,19 @@ def test_diabetes_split_is_stratified_sized_and_seeded():
         prep.prepare_diabetes(x[:3], np.array([0, 1, 1]), cfg, 1)
 
 
+@pytest.mark.parametrize("name", ["diabetes", "breast-cancer"])
+def test_test_fraction_null_trains_on_every_row_as_the_lessons_do(name):
+    """`-S lesson_datasets.<name>.test_fraction=null` restores the lessons' all-rows training."""
+    x, y = np.arange(80.0).reshape(40, 2), np.array([0] * 12 + [1] * 28)
+    if name == "diabetes":
+        data = prep.prepare_diabetes(x, y, TabularSplitConfig(test_fraction=None), seed=1)
+    else:
+        data = prep.prepare_breast_cancer(x, y, BreastCancerConfig(test_fraction=None), seed=1)
+        assert np.abs(data.x_train.mean(0)).max() < 1e-5  # standardized on all rows
+    assert not data.has_test and len(data.y_train) == 40
+    assert data.info["class_counts"]["train"] == [12, 28]
+
+
 def test_breast_cancer_is_standardized_with_training_statistics_only():
     x, y, names = embedded.breast_cancer()
     data = prep.prepare_breast_cancer(x, y, BreastCancerConfig(), seed=5, class_names=names)

@@ -43,6 +43,16 @@ def test_least_squares_matches_polyfit():
     assert ref["train_mse"] == pytest.approx(np.mean((slope * x + intercept - y) ** 2))
 
 
+def test_a_summed_squared_error_has_the_same_optimum_scaled_by_n():
+    x = np.linspace(0, 5, 15)[:, None]
+    y = 0.4 * x[:, 0] + 1.0 + np.sin(3 * x[:, 0])
+    model = ModelConfig(kind="linear", sizes=[1, 1])
+    mean, summed = (compute_reference(model, loss, x, y) for loss in ("mse", "mse_sum"))
+    assert summed["weight"] == pytest.approx(mean["weight"]) and summed["bias"] == mean["bias"]
+    assert summed["train_loss"] == pytest.approx(15 * mean["train_loss"])
+    assert summed["train_mse"] == pytest.approx(mean["train_mse"])
+
+
 def test_regression_reference_reports_test_mse():
     rng = np.random.default_rng(0)
     x, x_test = rng.normal(size=(30, 2)), rng.normal(size=(10, 2))

@@ -171,7 +171,8 @@ def prepare_breast_cancer(
         from sklearn.preprocessing import StandardScaler
 
         scaler = StandardScaler().fit(x_train)
-        x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
+        x_train = scaler.transform(x_train)
+        x_test = None if x_test is None else scaler.transform(x_test)
         normalization = {"mean": _floats(scaler.mean_), "std": _floats(scaler.scale_)}
     parts = (x_train, x_test, y_train, y_test)
     extras = {"class_names": class_names} if class_names else {}

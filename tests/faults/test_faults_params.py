@@ -72,7 +72,7 @@ WRONG_TYPE = {
     "model.output": (True, "Input should be 'raw' or 'sigmoid'"),
     "model.init": (0, "Input should be 'default' or 'randn_zero'"),
     "model.form": (2, "Input should be 'vectorized' or 'loop'"),
-    "loss": (1.5, "Input should be 'mse', 'bce'"),
+    "loss": (1.5, "Input should be 'mse', 'mse_sum', 'bce'"),
     "optimizer": ("sgd", "Input should be a valid dictionary"),
     "optimizer.name": (None, "Input should be 'sgd' or 'adam'"),
     "optimizer.lr": ("fast", "Input should be a valid number"),
