@@ -224,6 +224,8 @@ class VariantConfig(Frozen):
     # which draw of the initial weights to keep: lesson 002's notebook ran its cells out of
     # order, so its runs start from the 3rd and 7th `torch.randn(2, 1)` after the seed
     init_draw: PositiveInt = 1
+    # test accuracy after every epoch, in the history (lesson 003 prints it for Fashion-MNIST)
+    test_each_epoch: bool = False
     query: list[Float] = []
 
     @model_validator(mode="before")

@@ -178,6 +178,7 @@ def train(
     on_epoch: Callable[[dict[str, Any]], None] | None = None,
     name: str = "model",
     optimizer: torch.optim.Optimizer | None = None,
+    test: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> list[dict[str, Any]]:
     """Train ``model`` in place; returns one row per epoch: ``epoch``, ``train_loss`` (mean of
     the epoch's batch losses) and, for classification, ``train_accuracy``.
@@ -185,7 +186,8 @@ def train(
     ``x``, ``y`` and ``model`` must be on the same device; ``generator`` (on that device)
     drives shuffling. ``progress=None`` shows a bar only for long runs. ``optimizer`` defaults
     to ``make_optimizer(model.parameters(), optimizer_cfg)``; pass one to keep its one-time
-    set-up cost out of a timing.
+    set-up cost out of a timing. With ``test`` (features and labels on the same device), each
+    row also holds ``test_accuracy`` after that epoch, computed in large batches.
     """
     loss_fn = get_loss(loss_name)
     classify = task_of(loss_name) == "classification"
@@ -212,6 +214,8 @@ def train(
                 outputs.append(out.detach())
         loss_sum, correct = epoch_totals(losses, outputs, labels, batches, loss_name)
         row = epoch_row(epoch, loss_sum / steps, correct / n if classify else None)
+        if test is not None:
+            row["test_accuracy"] = test_accuracy(model, *test, loss_name)
         check_finite(row, name, optimizer_cfg)
         history.append(row)
         bar.set_postfix(loss=f"{row['train_loss']:.4g}", refresh=False)
@@ -219,6 +223,18 @@ def train(
             on_epoch(row)
     check_finite_weights(dict(model.named_parameters()), epochs, name, optimizer_cfg)
     return history
+
+
+@torch.no_grad()
+def test_accuracy(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_name: str, block: int = 8192
+) -> float:
+    """Accuracy of ``model`` on ``(x, y)``, by blocks of ``block`` rows, one host sync."""
+    correct = sum(
+        (predict_labels(model(x[i : i + block]), loss_name) == y[i : i + block].reshape(-1)).sum()
+        for i in range(0, len(x), block)
+    )
+    return float(correct) / len(x)
 
 
 def train_numpy(

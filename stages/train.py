@@ -24,6 +24,7 @@ from lrlab import layout
 from lrlab.config import ParamsFile, Runtime, VariantConfig, prepare_stage
 from lrlab.datasets.prepared import PreparedData, load_prepared
 from lrlab.device import configure_threads, resolve_device, to_device
+from lrlab.errors import ConfigError
 from lrlab.io import file_sha256, save_torch
 from lrlab.live_history import LiveHistory
 from lrlab.models import build_model, check_data_fits, cpu_state, make_checkpoint
@@ -66,12 +67,28 @@ def train_torch(
         name=key,
         optimizer=optimizer,
         on_epoch=on_epoch,
+        test=test_split(key, variant, data, device),
     )
     seconds = time.perf_counter() - start
     meta = {"device": str(device), "train_seconds": seconds}
     if (cuda := peak_cuda_mb(device)) is not None:
         meta["train_peak_cuda_mb"] = cuda
     return model.state_dict(), initial, history, meta
+
+
+def test_split(
+    key: str, variant: VariantConfig, data: PreparedData, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The test split on ``device`` when the variant asks for accuracy after each epoch."""
+    if not variant.test_each_epoch:
+        return None
+    if not data.has_test or variant.task != "classification":
+        raise ConfigError(
+            f"variants.{key}.test_each_epoch = true needs a classification dataset with a test "
+            f"split; {variant.dataset} has {'none' if not data.has_test else 'no classes'}. "
+            "Set it to false."
+        )
+    return to_device(data.x_test, device), to_device(data.y_test, device)
 
 
 def train_with_numpy(
@@ -99,6 +116,11 @@ def main(argv: list[str]) -> None:
     variant = variant.for_data(data.x_train.shape[1], data.info.get("num_classes"))
     check_data_fits(args.variant, variant, data.x_train, data.y_train, data.info)
     configure_threads(runtime.num_threads)
+    if variant.model.kind == "numpy_logistic" and variant.test_each_epoch:
+        raise ConfigError(
+            f"variants.{args.variant}.test_each_epoch: the NumPy model of lesson 004 records "
+            "no per-epoch test accuracy. Set it to false."
+        )
     history_path = layout.history_file(args.root, args.variant)
     with LiveHistory(history_path) as live:  # written while training runs: live curves
         if variant.model.kind == "numpy_logistic":

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from fixtures_data import SHAPES, make_dataset, write_params
+from fixtures_data import SHAPES, make_dataset, write_params, write_prepared
 
 from lrlab import layout
 from lrlab.config import ParamsFile, VariantConfig
@@ -93,6 +93,7 @@ def test_every_variant_runs_through_reference_train_and_evaluate(repo: Path, key
 
     history = pd.read_csv(layout.history_file(repo, key))
     cols = ["epoch", "train_loss"] + (["train_accuracy"] if variant.task != "regression" else [])
+    cols += ["test_accuracy"] if variant.test_each_epoch else []
     assert list(history.columns) == cols and len(history) == 1
     predictions = pd.read_csv(layout.predictions_file(repo, key))
     assert list(predictions.columns) == ["actual", "predicted"]
@@ -261,3 +262,20 @@ def test_widths_taken_from_the_data_are_stored_and_evaluated(tmp_path, key, mode
     torch.save(checkpoint, layout.model_file(tmp_path, key))
     with pytest.raises(ConfigError, match=rf"dvc repro -s train@{key}"):
         evaluate_stage.main([key, "--root", str(tmp_path)])
+
+
+def test_test_each_epoch_adds_a_test_accuracy_column_and_needs_a_test_split(tmp_path: Path):
+    write_prepared(tmp_path, "two-clusters", "study-hours")
+
+    def per_epoch(raw: dict) -> None:
+        for key in ("two_clusters", "study_hours"):
+            raw["variants"][key].update(test_each_epoch=True, epochs=3)
+
+    write_params(tmp_path, per_epoch)
+    for stage in (reference_stage, train_stage):
+        stage.main(["two_clusters", "--root", str(tmp_path)])
+    history = pd.read_csv(layout.history_file(tmp_path, "two_clusters"))
+    assert list(history.columns) == ["epoch", "train_loss", "train_accuracy", "test_accuracy"]
+    assert len(history) == 3 and history["test_accuracy"].between(0, 1).all()
+    with pytest.raises(ConfigError, match=r"variants.study_hours.test_each_epoch = true needs"):
+        train_stage.main(["study_hours", "--root", str(tmp_path)])  # no test split

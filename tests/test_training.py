@@ -308,3 +308,33 @@ def test_training_does_not_import_torch_dynamo():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
     )
     assert done.stdout.strip() == "False", done.stdout + done.stderr
+
+
+def test_the_test_accuracy_after_each_epoch_is_that_epochs_model_on_the_test_split():
+    """Each row's test_accuracy equals the accuracy of a separate run stopped after that many
+    epochs (same seeds), counted with NumPy; recording it does not change the training."""
+    x, y = (torch.from_numpy(a) for a in exam_like(1, 120))
+    x, y = x.float(), y
+    x_train, y_train, x_test, y_test = x[:90], y[:90], x[90:], y[90:]
+    cfg = ModelConfig(kind="softmax", sizes=[2, 2])
+    opt = OptimizerConfig(name="sgd", lr=2.0)
+
+    def run(epochs: int, test=None) -> tuple[nn.Module, list[dict]]:
+        model = build_model(cfg, gen(3))
+        kwargs = dict(loss_name="cross_entropy", optimizer_cfg=opt, x=x_train, y=y_train)
+        history = train(
+            model, **kwargs, epochs=epochs, batch_size=16, shuffle=True, generator=gen(4),
+            progress=False, test=test,
+        )  # fmt: skip
+        return model, history
+
+    _, with_test = run(6, (x_test, y_test))
+    _, without = run(6)
+    assert [r["train_loss"] for r in with_test] == [r["train_loss"] for r in without]
+    accuracies = [r["test_accuracy"] for r in with_test]
+    for epochs in (1, 3, 6):
+        model, _ = run(epochs)
+        scores = model(x_test).detach().numpy()
+        expected = float(np.mean(scores.argmax(axis=1) == y_test.numpy()))
+        assert accuracies[epochs - 1] == expected
+    assert len(set(accuracies)) > 1, "the test accuracy never moved: not a per-epoch value"

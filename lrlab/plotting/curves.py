@@ -60,11 +60,13 @@ def training_curves(
     reference_loss: float | None = None,
     reference_accuracy: float | None = None,
     test_accuracy: float | None = None,
+    test_curve: Sequence[float] | None = None,
     reference_label: str = "exact optimum",
     note: str | None = None,
 ) -> Figure:
     """Training loss (and accuracy, when given) per epoch; references as dashed lines.
 
+    ``test_curve`` is the test accuracy after each epoch, drawn beside the training accuracy.
     ``note`` adds a text-only legend line, e.g. why no optimum is drawn.
     """
     epochs_a, loss_a = np.asarray(epochs, float), np.asarray(loss, float)
@@ -90,6 +92,8 @@ def training_curves(
             markersize=3,
             label="training accuracy",
         )
+        if test_curve is not None:
+            ax.plot(epochs_a, as_percent(test_curve), color="C3", label="test accuracy")
         if reference_accuracy is not None:
             ref = float(as_percent([reference_accuracy])[0])
             ax.axhline(ref, label=f"at the {reference_label}: {ref:.2f} %", **REFERENCE_STYLE)

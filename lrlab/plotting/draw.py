@@ -27,6 +27,7 @@ def _curves(c: Inputs) -> Figure:
         reference_loss=c.ref_loss,
         reference_accuracy=c.ref_acc,
         test_accuracy=(c.metrics.get("test") or {}).get("accuracy"),
+        test_curve=c.test_curve,
         reference_label=c.ref_label,
         note=c.note,
     )

@@ -74,9 +74,12 @@ class Inputs:
         history = read_history(root, key, self.checkpoint["meta"].get("history_sha256"))
         self.epochs, self.loss = history["epoch"], history["train_loss"]
         self.accuracy = history.get("train_accuracy")
+        self.test_curve = history.get("test_accuracy")  # with test_each_epoch
         self.ref: dict[str, Any] = self.metrics.get("reference") or {}
         method = self.ref.get("method")
         self.ref_label = f"exact optimum ({method})" if method else "exact optimum"
+        if self.ref.get("converged") is False:  # the solver stopped short: an upper bound
+            self.ref_label = f"unconverged optimum ({method})"
         # an MLP's reference is a baseline, not its optimum: drawn only where it is the point
         exact = self.cfg.is_convex and not self.ref.get("separable")
         self.ref_loss = self.ref.get("train_loss") if exact else None
