@@ -254,6 +254,13 @@ class VariantConfig(Frozen):
             self.loss != "bce" or self.optimizer.name != "sgd" or self.batch_size != "full"
         ):
             raise ValueError("numpy_logistic trains full-batch gradient descent on loss 'bce'")
+        if self.test_each_epoch and (
+            self.model.kind == "numpy_logistic" or loss.task != "classification"
+        ):
+            raise ValueError(
+                "test_each_epoch records a test accuracy: it needs a classification loss and a "
+                "torch model (not numpy_logistic); set it to false"
+            )
         return self
 
     @property

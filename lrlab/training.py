@@ -23,6 +23,7 @@ from lrlab.config import ModelConfig, OptimizerConfig
 from lrlab.errors import ConfigError, TrainingError
 from lrlab.loss_table import task_of
 from lrlab.losses import get_loss, predict_labels, shape_targets
+from lrlab.models import forward_in_batches
 from lrlab.numpy_logreg import NumpyLogisticRegression
 
 BatchSize = int | Literal["full"]
@@ -226,15 +227,10 @@ def train(
 
 
 @torch.no_grad()
-def test_accuracy(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_name: str, block: int = 8192
-) -> float:
-    """Accuracy of ``model`` on ``(x, y)``, by blocks of ``block`` rows, one host sync."""
-    correct = sum(
-        (predict_labels(model(x[i : i + block]), loss_name) == y[i : i + block].reshape(-1)).sum()
-        for i in range(0, len(x), block)
-    )
-    return float(correct) / len(x)
+def test_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_name: str) -> float:
+    """Accuracy of ``model`` on ``(x, y)``, forward in large batches in ``x``'s dtype."""
+    outputs = forward_in_batches(model, x, dtype=x.dtype)
+    return float((predict_labels(outputs, loss_name) == y.reshape(-1)).sum()) / len(x)
 
 
 def train_numpy(

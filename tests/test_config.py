@@ -378,3 +378,10 @@ def test_a_multiclass_loss_on_data_without_classes_is_a_config_error(tmp_path):
     message = error_of(lambda: variant.for_data(784, None))
     assert "loss 'cross_entropy' needs the class count of dataset 'fashion-mnist'" in message
     assert "Use loss mse" in message
+
+
+@pytest.mark.parametrize("key", ["linear_toy", "breast_cancer_numpy"])
+def test_test_each_epoch_needs_a_classifier_trained_by_torch(tmp_path, key):
+    params = params_with(tmp_path, lambda raw: raw["variants"][key].update(test_each_epoch=True))
+    message = error_of(lambda: params.variant(key))
+    assert f"variants.{key}: test_each_epoch records a test accuracy" in message
