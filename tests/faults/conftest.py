@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import torch
@@ -38,3 +40,11 @@ def stalling_url() -> Iterator[str]:
     for conn in held:
         conn.close()
     sock.close()
+
+
+@pytest.fixture
+def repo(good_repo: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the module's ``good_repo`` fixture, to damage freely."""
+    root = tmp_path / "repo"
+    shutil.copytree(good_repo, root)
+    return root

@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 from faultkit import REPO
+from test_open_layout import edit_params, git
 
 from lrlab import layout
 
@@ -43,17 +43,6 @@ def run(repo: Path, *cmd: str, check: bool = True) -> subprocess.CompletedProces
 
 def dvc(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     return run(repo, sys.executable, "-m", "dvc", *args, check=check)
-
-
-def git(repo: Path, *args: str) -> None:
-    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", *args)
-
-
-def edit_params(repo: Path, change) -> None:
-    path = repo / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    change(params)
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
 @pytest.fixture(scope="module")

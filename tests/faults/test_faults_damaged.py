@@ -12,15 +12,13 @@ timestamps), and then the loaded contents are identical to the original."""
 from __future__ import annotations
 
 import random
-import shutil
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from faultkit import call_stage
-from fixtures_data import write_params, write_prepared
+from faultkit import call_stage, trained_repo
 
 from lrlab import layout
 from lrlab.datasets.prepared import load_prepared
@@ -29,7 +27,6 @@ from lrlab.io import UnreadableTorchFile, load_torch
 from lrlab.outputs import read_history
 from stages import evaluate as evaluate_stage
 from stages import figures as figures_stage
-from stages import reference as reference_stage
 from stages import train as train_stage
 
 KEY, DATASET = "diabetes_deep", "diabetes"
@@ -38,19 +35,7 @@ FLIPS = 1000  # seeded single-bit flips per file kind in the sweep (about a seco
 
 @pytest.fixture(scope="module")
 def good_repo(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("damaged")
-    write_params(root)
-    write_prepared(root, DATASET)
-    for stage in (reference_stage, train_stage, evaluate_stage):
-        stage.main([KEY, "--root", str(root)])
-    return root
-
-
-@pytest.fixture
-def repo(good_repo, tmp_path) -> Path:
-    root = tmp_path / "repo"
-    shutil.copytree(good_repo, root)
-    return root
+    return trained_repo(tmp_path_factory.mktemp("damaged"), (DATASET,), (KEY,))
 
 
 def member_data_offset(path: Path, suffix: str) -> int:

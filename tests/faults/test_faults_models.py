@@ -6,14 +6,12 @@ previous metrics as they were. Every ``torch.load`` is ``weights_only=True``."""
 from __future__ import annotations
 
 import ast
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from faultkit import REPO, call_stage
-from fixtures_data import write_params, write_prepared
+from faultkit import REPO, call_stage, trained_repo
 
 from lrlab import layout
 from lrlab.config import ModelConfig, ParamsFile, VariantConfig
@@ -21,7 +19,6 @@ from lrlab.datasets.prepared import load_prepared
 from lrlab.models import build_model, make_checkpoint
 from stages import evaluate as evaluate_stage
 from stages import figures as figures_stage
-from stages import reference as reference_stage
 from stages import train as train_stage
 
 KEY, DATASET = "diabetes_deep", "diabetes"  # an MLP: 8-6-4-1
@@ -42,19 +39,7 @@ class Payload:
 def good_repo(tmp_path_factory) -> Path:
     """params, prepared data, model and metrics of KEY and linear_toy."""
     root = tmp_path_factory.mktemp("good")
-    write_params(root)
-    write_prepared(root, DATASET, "linear-toy")
-    for key in (KEY, "linear_toy"):
-        for stage in (reference_stage, train_stage, evaluate_stage):
-            stage.main([key, "--root", str(root)])
-    return root
-
-
-@pytest.fixture
-def repo(good_repo, tmp_path) -> Path:
-    root = tmp_path / "repo"
-    shutil.copytree(good_repo, root)
-    return root
+    return trained_repo(root, (DATASET, "linear-toy"), (KEY, "linear_toy"))
 
 
 def resolved_variant(path: Path) -> VariantConfig:
