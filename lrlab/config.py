@@ -226,7 +226,12 @@ class VariantConfig(Frozen):
     init_draw: PositiveInt = 1
     # test accuracy after every epoch, in the history (lesson 003 prints it for Fashion-MNIST)
     test_each_epoch: bool = False
-    query: list[Float] = []
+    # also record the loss of every N-th batch of each epoch (lesson 001 prints every 100th)
+    log_every: NonNegativeInt = 0
+    # also train under seeds 0 … N-1 at once (lrlab.seed_sweep), for the report's seed spread
+    seed_sweep: Annotated[int, NotABool, Field(ge=0, le=1000)] = 0
+    # points to predict: a number for one feature, or a list with one number per feature
+    query: list[Float | list[Float]] = []
 
     @model_validator(mode="before")
     @classmethod
@@ -261,7 +266,27 @@ class VariantConfig(Frozen):
                 "test_each_epoch records a test accuracy: it needs a classification loss and a "
                 "torch model (not numpy_logistic); set it to false"
             )
+        if self.log_every and (self.model.kind == "numpy_logistic" or self.batch_size == "full"):
+            raise ValueError(
+                "log_every records every N-th mini-batch's loss: it needs a torch model and a "
+                "numeric batch_size (a full batch is one step per epoch, which the history "
+                "already holds); set it to 0"
+            )
+        if self.seed_sweep and (self.model.kind == "numpy_logistic" or self.batch_size != "full"):
+            raise ValueError(
+                "seed_sweep trains the seeds together, full batch, where a seed sets only the "
+                "initial weights: it needs batch_size 'full' and a torch model (numpy_logistic "
+                "starts from zeros: no seed enters it). Set it to 0; sweep a mini-batch variant "
+                "with queued experiments (README, 'Several seeds')"
+            )
         return self
+
+    @property
+    def query_points(self) -> list[list[float]]:
+        """Each query point as a list of feature values (a number is a one-feature point)."""
+        return [
+            [float(q)] if isinstance(q, int | float) else [float(v) for v in q] for q in self.query
+        ]
 
     @property
     def is_convex(self) -> bool:

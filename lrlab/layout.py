@@ -11,6 +11,7 @@ depends on the folder (``metrics/``, ``figures/``), never on a list of files:
     history/<variant>.csv          train@<variant> (per-epoch loss and accuracy)
     metrics/<variant>.json         train@<variant>, evaluating (committed: the gate's baseline)
     metrics_cached/<variant>.json  train@<variant> (the same bytes, cached by DVC)
+    seeds/<variant>.json           train@<variant> (its numbers under seeds 0 … N-1)
     predictions/<variant>.csv      train@<variant>
     figures/<variant>/<name>.png   train@<variant> (drawn from its own outputs)
     figures/lessons/<name>.png     lesson_figures
@@ -41,6 +42,7 @@ HISTORY = "history"
 METRICS = "metrics"
 METRICS_CACHED = "metrics_cached"
 PREDICTIONS = "predictions"
+SEEDS = "seeds"
 FIGURES = "figures"
 LESSON_FIGURES = "lessons"  # figures/lessons/: the lessons' own illustrations, not a variant
 REPORT = "report.md"
@@ -77,6 +79,10 @@ def metrics_file(root: Root, variant: str) -> Path:
 
 def metrics_cached_file(root: Root, variant: str) -> Path:
     return Path(root, METRICS_CACHED, variant + ".json")
+
+
+def seeds_file(root: Root, variant: str) -> Path:
+    return Path(root, SEEDS, variant + ".json")
 
 
 def predictions_file(root: Root, variant: str) -> Path:

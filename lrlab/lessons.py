@@ -26,6 +26,8 @@ class Published(_Strict):
     deviation: str | None = None  # where lrlab's setting differs on purpose, and how to undo
     values: dict[str, float] = {}
     printed_losses: dict[int, str] = {}  # epoch -> training loss as printed ("0.39010")
+    # epoch -> {step: that mini-batch's loss as printed}: lesson 001 prints every 100th batch
+    printed_step_losses: dict[int, dict[int, str]] = {}
     source: Literal["lesson", "typical"] = "lesson"
 
 

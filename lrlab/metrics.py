@@ -20,7 +20,15 @@ from lrlab.losses import get_loss, predict_labels, probabilities, shape_targets
 from lrlab.models import forward_in_batches, single_layer
 
 REFERENCE_SKIP = ("seconds", "n_train", "loss")  # bookkeeping, not results
-META_KEYS = ("train_seconds", "train_peak_rss_mb", "train_peak_cuda_mb", "device", "epochs", "seed")
+META_KEYS = (
+    "train_seconds",
+    "seed_sweep_seconds",
+    "train_peak_rss_mb",
+    "train_peak_cuda_mb",
+    "device",
+    "epochs",
+    "seed",
+)
 
 
 def classification_metrics(outputs: torch.Tensor, y: torch.Tensor, loss: str) -> dict[str, float]:
@@ -77,7 +85,12 @@ def point_predictions(outputs: torch.Tensor, loss: str) -> torch.Tensor:
     return outputs.reshape(-1) if regression else predict_labels(outputs, loss)
 
 
-def query_values(outputs: torch.Tensor, queries: list[float], loss: str) -> dict[str, float]:
+def query_key(point: list[float]) -> str:
+    """``x=4.0`` for a one-feature point, ``x=(-0.29, 0.49, …)`` for a longer one."""
+    return f"x={point[0]}" if len(point) == 1 else "x=(" + ", ".join(f"{v:g}" for v in point) + ")"
+
+
+def query_values(outputs: torch.Tensor, points: list[list[float]], loss: str) -> dict[str, float]:
     """``{"x=4.0": value}``: the prediction (regression), P(y = 1) (binary) or the class."""
     if task_of(loss) == "regression":
         values = outputs.reshape(-1)
@@ -85,7 +98,7 @@ def query_values(outputs: torch.Tensor, queries: list[float], loss: str) -> dict
         values = predict_labels(outputs, loss)
     else:
         values = probabilities(outputs, loss)
-    return {f"x={float(q)}": float(v) for q, v in zip(queries, values.tolist(), strict=True)}
+    return {query_key(p): float(v) for p, v in zip(points, values.tolist(), strict=True)}
 
 
 def reference_section(reference: dict[str, Any]) -> dict[str, Any]:
@@ -110,9 +123,14 @@ def assemble_metrics(
 
 
 def model_extras(
-    model: nn.Module, variant: VariantConfig, info: dict[str, Any], reference: dict[str, Any]
+    model: nn.Module,
+    variant: VariantConfig,
+    info: dict[str, Any],
+    reference: dict[str, Any],
+    initial: nn.Module | None = None,
 ) -> dict[str, Any]:
-    """Weights, bias, 1-D threshold, raw-unit boundary and query predictions, where defined."""
+    """Weights, bias, 1-D threshold, raw-unit boundary and query predictions (also by the
+    ``initial`` weights, before training, when given), where defined."""
     extras: dict[str, Any] = {}
     layer = single_layer(model)
     if layer is not None and variant.model.sizes[-1] == 1:
@@ -127,8 +145,12 @@ def model_extras(
                 ref = raw_units(reference["weight"], reference["bias"], scale)
                 extras["raw_units"]["reference"] = ref
     if variant.query:
-        x = torch.tensor(variant.query, dtype=torch.float64).reshape(-1, 1)
-        extras["query"] = query_values(forward_in_batches(model, x), variant.query, variant.loss)
+        points = variant.query_points
+        x = torch.tensor(points, dtype=torch.float64)
+        extras["query"] = query_values(forward_in_batches(model, x), points, variant.loss)
+        if initial is not None:
+            before = forward_in_batches(initial, x)
+            extras["query_initial"] = query_values(before, points, variant.loss)
     for name in ("true_weight", "true_bias"):  # synthetic data's generating coefficients
         if info.get(name) is not None:
             value = info[name]
@@ -142,16 +164,18 @@ def evaluate(
     data: PreparedData,
     reference: dict[str, Any],
     meta: dict[str, Any],
+    initial: nn.Module | None = None,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Metrics of a trained model (evaluated in float64) and the evaluation split's
-    ``actual``/``predicted`` columns (the test split, or the training split if none)."""
+    ``actual``/``predicted`` columns (the test split, or the training split if none);
+    ``initial``, the model before training, adds its query predictions."""
     outputs = {"train": forward_in_batches(model, data.x_train)}
     labels = {"train": data.y_train}
     if data.has_test:
         outputs["test"] = forward_in_batches(model, data.x_test)
         labels["test"] = data.y_test
     splits = {s: split_metrics(outputs[s], labels[s], variant.loss) for s in outputs}
-    extras = model_extras(model, variant, data.info, reference)
+    extras = model_extras(model, variant, data.info, reference, initial)
     shown = "test" if data.has_test else "train"
     predicted = point_predictions(outputs[shown], variant.loss)
     if variant.task == "regression":

@@ -109,6 +109,15 @@ def read_history(root: Path, key: str, sha256: str | None = None) -> dict[str, n
     return read_columns(path, root, stage, ("epoch", "train_loss"))
 
 
+STEP_LOSS = "loss_step_"  # history columns of every N-th batch's loss (``log_every``)
+
+
+def step_losses(history: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
+    """``{step: that batch's loss in each epoch}`` from the ``loss_step_<step>`` columns."""
+    steps = {int(k[len(STEP_LOSS) :]): v for k, v in history.items() if k.startswith(STEP_LOSS)}
+    return dict(sorted(steps.items()))
+
+
 def read_predictions(root: Path, key: str) -> dict[str, np.ndarray]:
     """``actual`` and ``predicted`` per test (or training) example."""
     path = layout.predictions_file(root, key)

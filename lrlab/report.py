@@ -16,8 +16,10 @@ from typing import Any
 from lrlab.config import VariantConfig
 from lrlab.layout import LESSON_FIGURES
 from lrlab.lessons import LessonsFile, Published
-
-DASH = "—"
+from lrlab.markdown import DASH, header, row
+from lrlab.printed_losses import printed_losses_table, step_losses_table
+from lrlab.seed_report import seed_section
+from lrlab.seeds import SeedSweep
 
 
 @dataclass(frozen=True)
@@ -122,34 +124,6 @@ def published_cell(entry: Published | None) -> str:
     return text + (f" ({entry.correction})" if entry.correction else "")
 
 
-def printed_losses_table(
-    lessons: LessonsFile, histories: Mapping[str, Mapping[int, float]]
-) -> list[str]:
-    """Each training loss a lesson printed beside this run's at the same epoch, rounded to the
-    digits the lesson printed; a variant whose every printed loss matches is "reproduced
-    exactly"."""
-    lines = [_row(["variant", "epoch", "lesson printed", "this run", "verdict"])]
-    lines.append(_row(["---"] * 5))
-    for key, entry in lessons.variants.items():
-        ours = histories.get(key)
-        if not entry.printed_losses or ours is None:
-            continue
-        rows = []
-        for epoch, printed in entry.printed_losses.items():
-            digits = len(printed.partition(".")[2])
-            mine = f"{ours[epoch]:.{digits}f}" if epoch in ours else DASH
-            rows.append([key, str(epoch), printed, mine, mine == printed])
-        matches = sum(row[4] for row in rows)
-        verdict = "reproduced exactly" if matches == len(rows) else f"{matches} of {len(rows)}"
-        for i, row in enumerate(rows):
-            lines.append(_row([*row[:4], verdict if i == 0 else ""]))
-    return lines if len(lines) > 2 else []
-
-
-def _row(cells: list[str]) -> str:
-    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
-
-
 def results_table(
     variants: Mapping[str, VariantConfig],
     metrics: Mapping[str, Mapping[str, Any]],
@@ -166,11 +140,11 @@ def results_table(
         "train time",
         "device",
     ]
-    lines = [_row(head), _row(["---"] * len(head))]
+    lines = header(head)
     for key, cfg in variants.items():
         m, entry = metrics[key], lessons.variants.get(key)
         lines.append(
-            _row(
+            row(
                 [
                     f"[{key}](#{key})",
                     entry.lesson if entry else DASH,
@@ -193,21 +167,27 @@ def details_table(
     lessons: LessonsFile,
 ) -> list[str]:
     """Point predictions and parameters the lessons print, ours next to theirs."""
-    lines = [_row(["variant", "quantity", "ours", "lesson"]), _row(["---"] * 4)]
+    lines = header(["variant", "quantity", "ours", "lesson"])
     for key, cfg in variants.items():
         m = metrics[key]
         entry = lessons.variants.get(key)
         theirs = entry.values if entry else {}
         what = "P(y = 1)" if cfg.task == "classification" else "prediction"
+        before = m.get("query_initial") or {}
         for name, value in (m.get("query") or {}).items():
+            if name in before:
+                lesson = fmt(theirs.get(f"query_initial.{name}"))
+                lines.append(
+                    row([key, f"{what} at {name}, before training", fmt(before[name]), lesson])
+                )
             lines.append(
-                _row([key, f"{what} at {name}", fmt(value), fmt(theirs.get(f"query.{name}"))])
+                row([key, f"{what} at {name}", fmt(value), fmt(theirs.get(f"query.{name}"))])
             )
         if _num(m.get("threshold_x")) is not None:
-            lines.append(_row([key, "decision boundary x (P = 0.5)", fmt(m["threshold_x"]), DASH]))
+            lines.append(row([key, "decision boundary x (P = 0.5)", fmt(m["threshold_x"]), DASH]))
         if m.get("true_weight") is not None:
             lines.append(
-                _row(
+                row(
                     [
                         key,
                         "weight (true weight)",
@@ -236,9 +216,12 @@ def build_report(
     lessons: LessonsFile,
     figures: list[FigureLink],
     histories: Mapping[str, Mapping[int, float]] | None = None,
+    sweeps: Mapping[str, SeedSweep] | None = None,
+    step_histories: Mapping[str, Mapping[int, Mapping[int, float]]] | None = None,
 ) -> str:
     """The whole report.md; ``histories`` (epoch -> training loss) of the variants whose lesson
-    printed losses during training."""
+    printed losses during training; ``sweeps``: each variant's seed sweep; ``step_histories``
+    (epoch -> step -> loss) of those whose lesson printed single-batch losses."""
     typical = any(e.source == "typical" for e in lessons.variants.values())
     lines = [
         "# lrlab results",
@@ -262,6 +245,19 @@ def build_report(
     printed = printed_losses_table(lessons, histories or {})
     if printed:
         lines += ["", "## Training losses the lessons printed", "", *printed]
+    steps = step_losses_table(lessons, step_histories or {})
+    if steps:
+        lines += [
+            "",
+            "Single-batch losses (the lesson prints every 100th batch's): which images a batch "
+            "holds depends on the shuffle, and lrlab's is its own, so these compare in scale "
+            "and trend, not digit for digit.",
+            "",
+            *steps,
+        ]
+    spread = seed_section(variants, metrics, sweeps or {}, lessons)
+    if spread:
+        lines += ["", "## The lessons' numbers among seeds", "", *spread]
     deviations = [(k, e.deviation) for k, e in lessons.variants.items() if e.deviation]
     if deviations:
         lines += ["", "## Where lrlab differs from the lesson, on purpose", ""]

@@ -1,19 +1,25 @@
-"""Multi-seed statistics from DVC experiments.
+"""Multi-seed statistics: of DVC experiments, and of the pipeline's own seed sweeps.
 
-A seed sweep is a set of experiments that differ from each other only in ``seed`` and in the
+A queued seed sweep is a set of experiments that differ from each other only in ``seed`` and in the
 variant's ``seed_offset``. :func:`runs_of` turns the JSON of ``dvc exp show --json`` into one
 record per run (workspace, baseline commits and experiments); :func:`seed_runs` keeps those
 of one variant's configuration, one per distinct seed; :func:`summarize` gives mean and
-sample standard deviation of a metric across them.
+sample standard deviation of a metric across them. A variant with ``seed_sweep: N`` records
+its numbers under N seeds in ``seeds/<variant>.json`` (:class:`SeedSweep`, read by
+:func:`read_seed_sweep`); :func:`quantiles` and :func:`percentile_of` summarise them for the
+report. No torch here.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from lrlab import layout
+from lrlab.errors import LrlabError
+from lrlab.outputs import read_json_object
 
 
 @dataclass(frozen=True)
@@ -98,3 +104,69 @@ def summarize(values: list[float]) -> tuple[float, float]:
     if len(values) < 2:
         return mean, 0.0
     return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+# --- the pipeline's own seed sweep (``seed_sweep: N``; lrlab.seed_sweep) ----------------------
+
+
+@dataclass(frozen=True)
+class SeedSweep:
+    """``seeds/<variant>.json``: the seeds trained and each flattened metric's value per seed
+    (None where that run diverged)."""
+
+    seeds: list[int]
+    values: dict[str, list[float | None]]
+    diverged: int
+
+
+def parse_sweep(data: dict[str, Any]) -> SeedSweep:
+    """The record, checked: every column has one value (a number or null) per seed."""
+    seeds, values = data.get("seeds"), data.get("values")
+    if not isinstance(seeds, list) or not all(isinstance(s, int) for s in seeds):
+        raise ValueError("'seeds' must be a list of integers")
+    if not isinstance(values, dict):
+        raise ValueError("'values' must be an object of metric -> list")
+    for key, column in values.items():
+        ok = isinstance(column, list) and len(column) == len(seeds)
+        if not ok or not all(v is None or isinstance(v, int | float) for v in column):
+            raise ValueError(f"values[{key!r}] must hold one number (or null) per seed")
+    diverged = data.get("diverged", 0)
+    if not isinstance(diverged, int):
+        raise ValueError("'diverged' must be an integer")
+    return SeedSweep(list(seeds), dict(values), diverged)
+
+
+def quantiles(values: list[float]) -> dict[str, float]:
+    """min, p5, median, p95 and max (linear interpolation between order statistics)."""
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        pos = q * (len(ordered) - 1)
+        lo = math.floor(pos)
+        hi = min(lo + 1, len(ordered) - 1)
+        return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+    return {
+        "min": ordered[0],
+        "p5": at(0.05),
+        "median": at(0.5),
+        "p95": at(0.95),
+        "max": ordered[-1],
+    }
+
+
+def percentile_of(value: float, values: list[float]) -> float:
+    """Where ``value`` falls among ``values``, 0–100: the share below it, ties counted half."""
+    below = sum(v < value for v in values)
+    ties = sum(v == value for v in values)
+    return 100.0 * (below + 0.5 * ties) / len(values)
+
+
+def read_seed_sweep(root: Path, key: str) -> SeedSweep:
+    """``seeds/<key>.json``: the variant's numbers under its seed sweep (possibly empty)."""
+    path, stage = layout.seeds_file(root, key), f"train@{key}"
+    try:
+        return parse_sweep(read_json_object(path, root, stage))
+    except ValueError as exc:
+        rel = layout.relative(root, path)
+        raise LrlabError(f"{rel}: {exc}. Rerun `dvc repro -s {stage}`.") from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -25,6 +25,7 @@ from lrlab.loss_table import task_of
 from lrlab.losses import get_loss, predict_labels, shape_targets
 from lrlab.models import forward_in_batches
 from lrlab.numpy_logreg import NumpyLogisticRegression
+from lrlab.outputs import STEP_LOSS
 
 BatchSize = int | Literal["full"]
 Batch = torch.Tensor | slice
@@ -112,17 +113,25 @@ def epoch_totals(
     labels: torch.Tensor | None,
     batches: list[Batch],
     loss_name: str,
-) -> tuple[float, float]:
-    """The epoch's summed batch losses and correct predictions, read back in one host sync.
-    ``outputs`` are the batches' model outputs in training order (empty for regression)."""
-    loss_sum = (losses[0] if len(losses) == 1 else torch.stack(losses)).double().sum()
-    if labels is None:
-        return float(loss_sum), 0.0
-    out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
-    seen = labels if isinstance(batches[0], slice) else take(labels, torch.cat(batches))
-    correct = (predict_labels(out, loss_name) == seen).sum()
-    loss_sum, correct = torch.stack([loss_sum, correct.double()]).tolist()
-    return loss_sum, correct
+    logged: Sequence[int] = (),
+) -> tuple[float, float, list[float]]:
+    """The epoch's summed batch losses, its correct predictions and the losses of the batches
+    at positions ``logged``, read back in one host sync. ``outputs`` are the batches' model
+    outputs in training order (empty for regression)."""
+    parts = [(losses[0] if len(losses) == 1 else torch.stack(losses)).double().sum()]
+    if labels is not None:
+        out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+        seen = labels if isinstance(batches[0], slice) else take(labels, torch.cat(batches))
+        parts.append((predict_labels(out, loss_name) == seen).sum().double())
+    parts += [losses[i].double() for i in logged]
+    values = torch.stack(parts).tolist()
+    correct = values[1] if labels is not None else 0.0
+    return values[0], correct, values[2 if labels is not None else 1 :]
+
+
+def logged_steps(steps: int, every: int) -> list[int]:
+    """0-based positions of every ``every``-th batch of an epoch of ``steps`` (none for 0)."""
+    return list(range(every - 1, steps, every)) if every else []
 
 
 def epoch_row(epoch: int, loss: float, accuracy: float | None) -> dict[str, Any]:
@@ -180,6 +189,7 @@ def train(
     name: str = "model",
     optimizer: torch.optim.Optimizer | None = None,
     test: tuple[torch.Tensor, torch.Tensor] | None = None,
+    log_every: int = 0,
 ) -> list[dict[str, Any]]:
     """Train ``model`` in place; returns one row per epoch: ``epoch``, ``train_loss`` (mean of
     the epoch's batch losses) and, for classification, ``train_accuracy``.
@@ -188,7 +198,9 @@ def train(
     drives shuffling. ``progress=None`` shows a bar only for long runs. ``optimizer`` defaults
     to ``make_optimizer(model.parameters(), optimizer_cfg)``; pass one to keep its one-time
     set-up cost out of a timing. With ``test`` (features and labels on the same device), each
-    row also holds ``test_accuracy`` after that epoch, computed in large batches.
+    row also holds ``test_accuracy`` after that epoch, computed in large batches. With
+    ``log_every = N``, it holds ``loss_step_<s>``: the loss of batch s = N, 2N, … of the epoch
+    (as lesson 001 prints every 100th), read back with the rest, at no extra host sync.
     """
     loss_fn = get_loss(loss_name)
     classify = task_of(loss_name) == "classification"
@@ -197,6 +209,7 @@ def train(
     optimizer = optimizer or make_optimizer(model.parameters(), optimizer_cfg)
     step = optimizer_step(optimizer)
     n, steps = len(x), steps_per_epoch(len(x), batch_size)
+    logged = logged_steps(steps, log_every)
     show = progress if progress is not None else epochs * steps >= PROGRESS_MIN_STEPS
     history: list[dict[str, Any]] = []
     model.train()
@@ -213,8 +226,11 @@ def train(
             losses.append(loss.detach())
             if labels is not None:
                 outputs.append(out.detach())
-        loss_sum, correct = epoch_totals(losses, outputs, labels, batches, loss_name)
+        loss_sum, correct, picked = epoch_totals(
+            losses, outputs, labels, batches, loss_name, logged
+        )
         row = epoch_row(epoch, loss_sum / steps, correct / n if classify else None)
+        row.update((f"{STEP_LOSS}{i + 1}", value) for i, value in zip(logged, picked, strict=True))
         if test is not None:
             row["test_accuracy"] = test_accuracy(model, *test, loss_name)
         check_finite(row, name, optimizer_cfg)

@@ -84,11 +84,13 @@ def evaluate_variant(
     saved = VariantConfig.model_validate(checkpoint["config"])
     model = build_model(saved.model, torch.Generator().manual_seed(0))
     load_weights(model, checkpoint["state_dict"], str(model_path), key)
+    initial = build_model(saved.model, torch.Generator().manual_seed(0))
+    load_weights(initial, checkpoint["initial_state_dict"], str(model_path), key)
     data = arrays.map(torch.from_numpy)  # the same memory, as tensors
     check_data_fits(key, variant, data.x_train, data.y_train, data.info)
     reference = read_reference(root, key, variant.loss, len(arrays.y_train))
     read_history(root, key, checkpoint["meta"].get("history_sha256"))  # damaged: stop now
-    metrics, columns = evaluate(model, variant, data, reference, checkpoint["meta"])
+    metrics, columns = evaluate(model, variant, data, reference, checkpoint["meta"], initial)
     metrics["evaluate_peak_rss_mb"] = peak_rss_mb()  # through the metrics, before the figures
     write_json(layout.metrics_file(root, key), metrics, layout.metrics_cached_file(root, key))
     write_csv(layout.predictions_file(root, key), columns)

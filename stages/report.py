@@ -1,9 +1,10 @@
 """Stage ``report``: write report.md, one table of every variant followed by its figures.
 
-Reads the metrics of every variant of params.yaml (a missing or broken file stops with its
-name), the lessons' published figures from ``lessons.yaml`` (optional per variant) and lists
-the PNGs in each variant's figure folder and in the lessons' folder. dvc.yaml makes it depend
-on the folders ``metrics/`` and ``figures/``, so a new variant needs no edit there.
+Reads the metrics and seed sweep of every variant of params.yaml (a missing or broken file
+stops with its name), the lessons' published figures from ``lessons.yaml`` (optional per
+variant) and lists the PNGs in each variant's figure folder and in the lessons' folder.
+dvc.yaml makes it depend on the folders ``metrics/``, ``seeds/`` and ``figures/``, so a new
+variant needs no edit there.
 
     python -m stages.report [--root DIR] [--lessons lessons.yaml]
 """
@@ -20,9 +21,10 @@ from lrlab.config import ParamsFile
 from lrlab.errors import LrlabError
 from lrlab.io import write_text
 from lrlab.lessons import parse_lessons
-from lrlab.outputs import read_history, read_metrics
+from lrlab.outputs import read_history, read_metrics, step_losses
 from lrlab.plotting.catalogue import ordered
 from lrlab.report import FigureLink, build_report
+from lrlab.seeds import read_seed_sweep
 from stages._cli import run
 
 
@@ -48,10 +50,11 @@ def main(argv: list[str]) -> None:
     params = ParamsFile(root / "params.yaml")
     variants = {key: params.variant(key) for key in params.variant_keys()}
 
-    problems, metrics = [], {}
+    problems, metrics, sweeps = [], {}, {}
     for key in variants:
         try:
             metrics[key] = read_metrics(root, key)
+            sweeps[key] = read_seed_sweep(root, key)
         except LrlabError as exc:
             problems.append(str(exc))
     if problems:
@@ -67,13 +70,19 @@ def main(argv: list[str]) -> None:
     lessons = parse_lessons(raw, str(args.lessons))
 
     figures = figure_links(root, [layout.LESSON_FIGURES, *variants])
-    histories = {}
+    histories, step_histories = {}, {}
     for key, entry in lessons.variants.items():
-        if entry.printed_losses and key in variants:
-            history = read_history(root, key)
-            epochs = history["epoch"].astype(int).tolist()
-            histories[key] = dict(zip(epochs, history["train_loss"].tolist(), strict=True))
-    report = build_report(variants, metrics, lessons, figures, histories)
+        if key not in variants or not (entry.printed_losses or entry.printed_step_losses):
+            continue
+        history = read_history(root, key)
+        epochs = history["epoch"].astype(int).tolist()
+        histories[key] = dict(zip(epochs, history["train_loss"].tolist(), strict=True))
+        steps = step_losses(history)
+        step_histories[key] = {
+            epoch: {step: float(column[i]) for step, column in steps.items()}
+            for i, epoch in enumerate(epochs)
+        }
+    report = build_report(variants, metrics, lessons, figures, histories, sweeps, step_histories)
     write_text(layout.report_file(root), report)
     print(f"report: wrote {layout.REPORT} ({len(variants)} variants, {len(figures)} figures)")
 

@@ -6,9 +6,11 @@
 Reads ``seed``, ``device``, ``num_threads`` and ``variants.<variant>`` from params.yaml and
 the prepared dataset; writes the model file (trained and initial weights, the variant config
 with its widths taken from the data, run metadata) and the per-epoch history, at the paths
-of :mod:`lrlab.layout`. Nothing is written if training fails. ``--evaluate`` then writes the
-metrics, predictions and figures (:func:`stages.evaluate.evaluate_variant`): one process,
-one torch start-up (~1.3 s) and one DVC stage (~1 s of lock bookkeeping) fewer per variant.
+of :mod:`lrlab.layout`, and with ``seed_sweep: N`` its numbers under seeds 0 … N-1
+(:mod:`lrlab.seed_sweep`; an empty record for N = 0). Nothing is written if training fails.
+``--evaluate`` then writes the metrics, predictions and figures
+(:func:`stages.evaluate.evaluate_variant`): one process, one torch start-up (~1.3 s) and one
+DVC stage (~1 s of lock bookkeeping) fewer per variant.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from lrlab.config import ParamsFile, Runtime, VariantConfig, prepare_stage
 from lrlab.datasets.prepared import PreparedData, load_prepared
 from lrlab.device import configure_threads, resolve_device, to_device
 from lrlab.errors import ConfigError
-from lrlab.io import file_sha256, save_torch
+from lrlab.io import file_sha256, save_torch, write_json
 from lrlab.live_history import LiveHistory
 from lrlab.models import build_model, check_data_fits, cpu_state, make_checkpoint
 from lrlab.resources import peak_cuda_mb, peak_rss_mb
+from lrlab.seed_sweep import sweep
 from lrlab.training import derive_seeds, make_optimizer, numpy_state_dict, train, train_numpy
 from stages._cli import parse_variant_args, run
 from stages.evaluate import evaluate_variant
@@ -68,6 +71,7 @@ def train_torch(
         optimizer=optimizer,
         on_epoch=on_epoch,
         test=test_split(key, variant, data, device),
+        log_every=variant.log_every,
     )
     seconds = time.perf_counter() - start
     meta = {"device": str(device), "train_seconds": seconds}
@@ -125,6 +129,9 @@ def main(argv: list[str]) -> None:
             state, initial, history, meta = train_torch(
                 args.variant, variant, runtime, data, device, live.add
             )
+        start = time.perf_counter()  # on the CPU: N copies of a sub-second run
+        seeds = sweep(variant, data, range(variant.seed_sweep))
+        sweep_seconds = time.perf_counter() - start
     # the model file (CRC-checked) vouches for the history, which has no checksum of its own
     meta.update(
         epochs=variant.epochs,
@@ -132,12 +139,15 @@ def main(argv: list[str]) -> None:
         history_sha256=file_sha256(history_path),
         train_peak_rss_mb=peak_rss_mb(),
     )
+    if variant.seed_sweep:
+        meta["seed_sweep_seconds"] = sweep_seconds
     checkpoint = make_checkpoint(state, initial, variant.model_dump(), meta)
     try:
         save_torch(layout.model_file(args.root, args.variant), checkpoint)
     except BaseException:
         history_path.unlink(missing_ok=True)  # no model, no history: the stage did not run
         raise
+    write_json(layout.seeds_file(args.root, args.variant), seeds)
     last = history[-1]
     log.info(
         "train@%s: %d epochs in %.2f s on %s; final train loss %.6g%s",
@@ -148,6 +158,14 @@ def main(argv: list[str]) -> None:
         last["train_loss"],
         f", accuracy {last['train_accuracy']:.4f}" if "train_accuracy" in last else "",
     )
+    if variant.seed_sweep:
+        log.info(
+            "train@%s: also trained under seeds 0-%d in %.2f s (%d diverged)",
+            args.variant,
+            variant.seed_sweep - 1,
+            sweep_seconds,
+            seeds["diverged"],
+        )
     if args.evaluate:  # in this process: torch is imported once, DVC runs one stage
         evaluate_variant(args.root, args.variant, variant, arrays, checkpoint)
 

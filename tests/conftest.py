@@ -1,4 +1,5 @@
-"""Shared pytest fixtures: local network endpoints for the dataset download tests."""
+"""Shared pytest fixtures: local network endpoints for the dataset download tests, and one
+torch thread for tests of tiny models."""
 
 from __future__ import annotations
 
@@ -7,7 +8,17 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+import torch
 from fixtures_data import FileServer
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Tiny problems gain nothing from threads and slow down a lot on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture

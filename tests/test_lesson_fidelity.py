@@ -21,7 +21,7 @@ from lrlab.datasets import prepare, readers, registry
 from lrlab.datasets.prepared import save_prepared
 from lrlab.lessons import parse_lessons
 from lrlab.outputs import read_history
-from lrlab.report import printed_losses_table
+from lrlab.printed_losses import printed_losses_table
 from stages import train as train_stage
 
 REPO = Path(__file__).resolve().parents[1]

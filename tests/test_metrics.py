@@ -51,6 +51,60 @@ def test_one_dimensional_boundary_and_raw_units():
 
 
 def test_query_values_are_predictions_or_probabilities():
-    assert query_values(torch.tensor([[7.5]]), [4.0], "mse") == {"x=4.0": 7.5}
-    out = query_values(torch.tensor([[0.0], [100.0]]), [0.5, 7.0], "bce_logits")
+    assert query_values(torch.tensor([[7.5]]), [[4.0]], "mse") == {"x=4.0": 7.5}
+    out = query_values(torch.tensor([[0.0], [100.0]]), [[0.5], [7.0]], "bce_logits")
     assert out == {"x=0.5": 0.5, "x=7.0": 1.0}
+    row = query_values(torch.tensor([[0.25]]), [[-0.294118, 0.0, 0.00149028]], "bce")
+    assert row == {"x=(-0.294118, 0, 0.00149028)": 0.25}
+
+
+def test_query_points_of_several_features_are_predicted_before_and_after_training():
+    """A diabetes-like 8-feature point: P(y = 1) by the trained and by the initial weights,
+    each checked against the model's own forward pass."""
+    from lrlab.config import VariantConfig
+    from lrlab.metrics import model_extras
+    from lrlab.models import build_model
+
+    point = [-0.294118, 0.487437, 0.180328, -0.292929, 0.0, 0.00149028, -0.53117, -0.0333333]
+    cfg = VariantConfig.model_validate(
+        {
+            "dataset": "diabetes",
+            "model": {"kind": "mlp", "sizes": [8, 6, 4, 1]},
+            "loss": "bce",
+            "optimizer": {"name": "sgd", "lr": 0.1},
+            "epochs": 1,
+            "query": [point],
+        }
+    )
+    initial = build_model(cfg.model, torch.Generator().manual_seed(1))
+    trained = build_model(cfg.model, torch.Generator().manual_seed(2))
+    extras = model_extras(trained, cfg, {}, {}, initial)
+    key = "x=(-0.294118, 0.487437, 0.180328, -0.292929, 0, 0.00149028, -0.53117, -0.0333333)"
+    x = torch.tensor([point], dtype=torch.float64)
+    assert extras["query"] == {key: pytest.approx(trained.double()(x).item(), rel=1e-12)}
+    assert extras["query_initial"] == {key: pytest.approx(initial.double()(x).item(), rel=1e-12)}
+    assert extras["query"][key] != extras["query_initial"][key]
+
+
+def test_a_query_point_of_the_wrong_length_names_the_key():
+    from lrlab.config import VariantConfig
+    from lrlab.errors import ConfigError
+    from lrlab.models import check_data_fits
+
+    cfg = VariantConfig.model_validate(
+        {
+            "dataset": "diabetes",
+            "model": {"kind": "logistic", "sizes": [3, 1]},
+            "loss": "bce",
+            "optimizer": {"name": "sgd", "lr": 0.1},
+            "epochs": 1,
+            "query": [[1.0, 2.0], 0.5],
+        }
+    )
+    x, y = torch.zeros(4, 3), torch.tensor([0, 1, 0, 1])
+    with pytest.raises(
+        ConfigError,
+        match=r"variants\.v\.query\[0\] = \[1\.0, 2\.0\] gives 2 "
+        r"value\(s\), but data/prepared/diabetes\.npz has 3 features",
+    ):
+        check_data_fits("v", cfg, x, y, {"num_classes": 2})

@@ -213,8 +213,8 @@ EXPECTED_FIGURES = {
     "breast_cancer_torch": {"curves"},
     "diabetes_deep": {"curves", "baseline"},
     "two_clusters": {"curves", "regions"},
-    "mnist_mlp": {"curves", "samples", "confusion"},
-    "fashion_softmax": {"curves", "samples", "confusion", "weights"},
+    "mnist_mlp": {"curves", "samples", "first_image", "confusion"},
+    "fashion_softmax": {"curves", "samples", "first_image", "confusion", "weights"},
 }
 
 

@@ -110,6 +110,7 @@ def test_dvc_yaml_paths_are_the_layout_paths():
             layout.metrics_file(".", key),
             layout.metrics_cached_file(".", key),
             layout.predictions_file(".", key),
+            layout.seeds_file(".", key),
             layout.figures_dir(".", key),
         },
         "prepare_csv": {layout.prepared_file(".", key), layout.prepared_info(".", key)},

@@ -17,6 +17,7 @@ from lrlab import layout
 from lrlab.config import ParamsFile, VariantConfig
 from lrlab.errors import LrlabError
 from lrlab.lessons import parse_lessons
+from lrlab.metrics import query_key
 from lrlab.plotting.catalogue import LESSON_FIGURES, VARIANT_FIGURES, ordered
 from lrlab.report import (
     FigureLink,
@@ -59,7 +60,7 @@ def fake_metrics(index: int, cfg: VariantConfig) -> dict[str, Any]:
         "seed": 2017,
     }
     if cfg.query:
-        metrics["query"] = {f"x={q}": 0.123 + q for q in cfg.query}
+        metrics["query"] = {query_key(p): 0.123 + p[0] for p in cfg.query_points}
     if cfg.dataset == "synthetic-regression":
         metrics.update(weight=53.09, true_weight=[53.65])  # lists as the evaluate stage writes
     return metrics  # fmt: skip
@@ -77,6 +78,11 @@ def root(tmp_path: Path) -> Path:
         history.parent.mkdir(exist_ok=True)
         rows = "".join(f"{e},{1 / e}\n" for e in range(1, cfg.epochs + 1))
         history.write_text("epoch,train_loss\n" + rows)
+        seeds = layout.seeds_file(tmp_path, key)
+        seeds.parent.mkdir(exist_ok=True)
+        swept = list(range(cfg.seed_sweep))
+        values = {"train.loss": [0.5 + s / 100 for s in swept]} if swept else {}
+        seeds.write_text(json.dumps({"seeds": swept, "values": values, "diverged": 0}))
     return tmp_path
 
 
@@ -277,3 +283,45 @@ def test_a_reference_that_stopped_short_is_shown_as_a_bound():
     assert gap_cell(stopped) == "≥ 0.1700"
     exact = {"reference": {**ref, "converged": True}, "optimality_gap": 0.17}
     assert reference_cell(cfg, exact) == "0.3146 · 88.78 % (lbfgs)" and gap_cell(exact) == "0.1700"
+
+
+def test_the_seed_section_shows_every_swept_variant_and_why_others_are_not(root):
+    text = run_report(root)
+    section = text.split("## The lessons' numbers among seeds")[1].split("\n## ")[0]
+    for key, cfg in VARIANTS.items():
+        if cfg.seed_sweep:
+            assert f"| [{key}](#{key}) | train.loss | {cfg.seed_sweep} | 0.5 |" in section
+        else:
+            assert f"- **{key}**: " in section
+
+
+def test_a_missing_or_malformed_seed_sweep_is_named(root):
+    layout.seeds_file(root, "linear_toy").unlink()
+    layout.seeds_file(root, "study_hours").write_text('{"seeds": [1], "values": {"a": []}}')
+    with pytest.raises(LrlabError) as info:
+        report_stage.main(["--root", str(root)])
+    message = str(info.value)
+    assert "seeds/linear_toy.json: not found. It is written by `train@linear_toy`" in message
+    assert "seeds/study_hours.json: values['a'] must hold one number" in message
+    assert not layout.report_file(root).exists()
+
+
+def test_single_batch_losses_the_lesson_printed_are_set_beside_this_runs(root):
+    """Lesson 001's every-100th-batch losses beside the history's ``loss_step_<s>`` columns
+    (``log_every``), one row per epoch, with both means."""
+    lessons = parse_lessons(yaml.safe_load((REPO / "lessons.yaml").read_text()))
+    printed = lessons.variants["mnist_mlp"].printed_step_losses
+    assert list(printed) == list(range(1, 11)) and list(printed[1]) == list(range(100, 1000, 100))
+    assert printed[1][100] == "0.4734" and printed[10][900] == "0.0427"  # the lesson's first, last
+    steps = list(printed[1])
+    header_row = "epoch,train_loss," + ",".join(f"loss_step_{s}" for s in steps)
+    rows = [f"{e},{1 / e}," + ",".join(f"{e / 10 + s / 1e4}" for s in steps) for e in (1, 2)]
+    layout.history_file(root, "mnist_mlp").write_text("\n".join([header_row, *rows]) + "\n")
+    text = run_report(root)
+    mine = " ".join(f"{0.1 + s / 1e4:.4f}" for s in steps)
+    their_mean = sum(float(v) for v in printed[1].values()) / 9
+    assert (
+        f"| mnist_mlp | 1 | 100–900 | {' '.join(printed[1].values())} | {mine} | "
+        f"{their_mean:.4f} vs {0.1 + 0.05:.4f} |"
+    ) in text
+    assert "| mnist_mlp | 3 | 100–900 |" in text and "— —" in text  # epochs this run lacks

@@ -1,6 +1,7 @@
 """Same seed, same machine, same bytes: running a variant's stages twice in two fresh folders
-gives byte-identical outputs (history, predictions, figures, metrics and reference), timings
-and peak memory aside; the model files hold identical tensors and metadata but the timing."""
+gives byte-identical outputs (history, predictions, seed sweep, figures, metrics and
+reference), timings and peak memory aside; the model files hold identical tensors and
+metadata but the timing."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def run_twice(tmp_path: Path, key: str, dataset: str) -> tuple[Path, Path]:
         root.mkdir()
 
         def batches(raw: dict) -> None:
-            raw["variants"]["diabetes_deep"].update(batch_size=16, epochs=3)
+            raw["variants"]["diabetes_deep"].update(batch_size=16, epochs=3, seed_sweep=0)
 
         write_params(root, batches)
         write_prepared(root, dataset)
@@ -47,7 +48,7 @@ def without_machine(obj):
 @pytest.mark.parametrize(("key", "dataset"), [*VARIANTS.items(), MLP])
 def test_two_runs_write_the_same_bytes(tmp_path, key, dataset):
     a, b = run_twice(tmp_path, key, dataset)
-    for path in (layout.history_file, layout.predictions_file):
+    for path in (layout.history_file, layout.predictions_file, layout.seeds_file):
         assert path(a, key).read_bytes() == path(b, key).read_bytes(), path.__name__
     pngs = sorted(p.name for p in layout.figures_dir(a, key).glob("*.png"))
     assert pngs and pngs == sorted(p.name for p in layout.figures_dir(b, key).glob("*.png"))

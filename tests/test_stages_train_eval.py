@@ -18,6 +18,7 @@ from lrlab.config import ParamsFile, VariantConfig
 from lrlab.datasets.prepared import save_prepared
 from lrlab.errors import ConfigError, DataError, TrainingError
 from lrlab.io import file_sha256
+from lrlab.metrics import query_key
 from lrlab.models import build_model
 from lrlab.training import derive_seeds
 from stages import evaluate as evaluate_stage
@@ -83,7 +84,8 @@ def test_every_variant_runs_through_reference_train_and_evaluate(repo: Path, key
         assert {"r2", "weight", "bias"} <= set(metrics)
         assert isinstance(metrics["weight"], float)
     if variant.query:
-        assert set(metrics["query"]) == {f"x={float(q)}" for q in variant.query}
+        keys = {query_key(p) for p in variant.query_points}
+        assert set(metrics["query"]) == set(metrics["query_initial"]) == keys
     if variant.model.kind == "logistic" and variant.model.sizes[0] == 1:
         assert "threshold_x" in metrics
     if variant.dataset == "exam-scores":
@@ -111,7 +113,11 @@ def test_every_variant_runs_through_reference_train_and_evaluate(repo: Path, key
         "seed",
         "history_sha256",
         "train_peak_rss_mb",
-    }
+    } | ({"seed_sweep_seconds"} if variant.seed_sweep else set())
+    sweep = json.loads(layout.seeds_file(repo, key).read_text())
+    assert sweep["seeds"] == list(range(variant.seed_sweep)) and sweep["diverged"] == 0
+    assert all(len(column) == variant.seed_sweep for column in sweep["values"].values())
+    assert ("train.loss" in sweep["values"]) == bool(variant.seed_sweep)
     assert checkpoint["meta"]["history_sha256"] == file_sha256(layout.history_file(repo, key))
     trained, initial = checkpoint["state_dict"], checkpoint["initial_state_dict"]
     assert {k: v.shape for k, v in initial.items()} == {k: v.shape for k, v in trained.items()}

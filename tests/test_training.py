@@ -4,6 +4,7 @@ error, and the NumPy model returns the same history format."""
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 from pathlib import Path
@@ -32,13 +33,7 @@ from lrlab.training import (
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny problems gain nothing from threads and slow down a lot on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def gen(seed: int) -> torch.Generator:
@@ -338,3 +333,50 @@ def test_the_test_accuracy_after_each_epoch_is_that_epochs_model_on_the_test_spl
         expected = float(np.mean(scores.argmax(axis=1) == y_test.numpy()))
         assert accuracies[epochs - 1] == expected
     assert len(set(accuracies)) > 1, "the test accuracy never moved: not a per-epoch value"
+
+
+def test_log_every_records_the_loss_of_every_nth_batch_as_a_plain_loop_prints_it():
+    """Lesson 001 prints ``loss.item()`` at batches 100, 200, … of each epoch; ``log_every``
+    records the same numbers beside the epoch's row. Checked against a plain loop over the
+    same permutations (50 samples, batches of 8: 7 steps, so steps 3 and 6)."""
+    torch.manual_seed(0)
+    x, y = torch.randn(50, 4), torch.randint(0, 3, (50,))
+    cfg = ModelConfig(kind="softmax", sizes=[4, 3], output="raw")
+    opt_cfg = OptimizerConfig(name="sgd", lr=0.5)
+    model = build_model(cfg, gen(1))
+    twin = copy.deepcopy(model)
+    run = {"loss_name": "cross_entropy", "optimizer_cfg": opt_cfg, "x": x, "y": y, "epochs": 2}
+    history = train(model, **run, batch_size=8, shuffle=True, generator=gen(5), log_every=3)
+    shuffler, optimizer, printed = gen(5), torch.optim.SGD(twin.parameters(), lr=0.5), []
+    for _ in range(2):
+        order, row = torch.randperm(50, generator=shuffler), {}
+        for step, start in enumerate(range(0, 50, 8), start=1):
+            idx = order[start : start + 8]
+            loss = torch.nn.functional.cross_entropy(twin(x[idx]), y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if step % 3 == 0:
+                row[f"loss_step_{step}"] = loss.item()
+        printed.append(row)
+    for mine, plain in zip(history, printed, strict=True):
+        assert {k: v for k, v in mine.items() if k.startswith("loss_step_")} == pytest.approx(plain)
+        assert set(plain) == {"loss_step_3", "loss_step_6"}
+    no_log = train(build_model(cfg, gen(1)), **run, batch_size=8, shuffle=True, generator=gen(5))
+    assert [r["train_loss"] for r in no_log] == [r["train_loss"] for r in history]
+    assert not any(k.startswith("loss_step_") for k in no_log[0])
+
+
+def test_log_every_needs_mini_batches():
+    from lrlab.config import VariantConfig
+
+    base = {
+        "dataset": "mnist",
+        "model": {"kind": "softmax"},
+        "loss": "cross_entropy",
+        "optimizer": {"name": "sgd", "lr": 0.1},
+        "epochs": 1,
+    }
+    assert VariantConfig.model_validate({**base, "batch_size": 64, "log_every": 100}).log_every
+    with pytest.raises(ValueError, match="log_every records every N-th mini-batch"):
+        VariantConfig.model_validate({**base, "log_every": 100})  # full batch

@@ -65,6 +65,11 @@ VARIANT_FIGURES: tuple[Entry, ...] = (
     ),
     Entry("samples", "test images with their labels", lambda c: c.is_images),
     Entry(
+        "first_image",
+        "the first training image, titled with its label (as lesson 001 shows one)",
+        lambda c: c.is_images,
+    ),
+    Entry(
         "confusion",
         "confusion matrix on the test set",
         lambda c: c.is_images and c.cfg.task == "classification",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -61,12 +61,15 @@ def training_curves(
     reference_accuracy: float | None = None,
     test_accuracy: float | None = None,
     test_curve: Sequence[float] | None = None,
+    step_losses: Mapping[float, Sequence[float]] | None = None,
     reference_label: str = "exact optimum",
     note: str | None = None,
 ) -> Figure:
     """Training loss (and accuracy, when given) per epoch; references as dashed lines.
 
     ``test_curve`` is the test accuracy after each epoch, drawn beside the training accuracy.
+    ``step_losses`` maps a batch's place in the epoch (a fraction, 1 at its end) to that
+    batch's loss in each epoch (``log_every``): dots at ``epoch - 1 + fraction``.
     ``note`` adds a text-only legend line, e.g. why no optimum is drawn.
     """
     epochs_a, loss_a = np.asarray(epochs, float), np.asarray(loss, float)
@@ -74,6 +77,19 @@ def training_curves(
     fig, axes = new_figure(10.0 if has_acc else 6.0, 4.0, 1, 2 if has_acc else 1)
     ax = axes[0, 0]
     _loss_axes(ax, epochs_a, loss_a, "training loss", color="C0")
+    if step_losses:
+        xs = np.concatenate([epochs_a - 1 + f for f in step_losses])
+        ys = np.concatenate([np.asarray(v, float) for v in step_losses.values()])
+        order = np.argsort(xs)
+        ax.plot(
+            xs[order],
+            ys[order],
+            ".",
+            color="C0",
+            alpha=0.35,
+            markersize=3,
+            label="single-batch loss, as the lesson prints it",
+        )
     shown = _reference(ax, loss_a, reference_loss, reference_label)
     _note(ax, note)
     if wants_log_scale(np.append(loss_a, shown)):

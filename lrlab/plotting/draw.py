@@ -28,6 +28,7 @@ def _curves(c: Inputs) -> Figure:
         reference_accuracy=c.ref_acc,
         test_accuracy=(c.metrics.get("test") or {}).get("accuracy"),
         test_curve=c.test_curve,
+        step_losses={s / c.steps_per_epoch: v for s, v in c.step_losses.items()},
         reference_label=c.ref_label,
         note=c.note,
     )
@@ -49,6 +50,11 @@ def _samples(c: Inputs) -> Figure:
     names = c.class_names
     idx = images.pick_samples(ys, len(names), per_class=2)
     return images.sample_grid(xs[idx], ys[idx], names, title=f"{c.cfg.dataset}: {split} images")
+
+
+def _first_image(c: Inputs) -> Figure:
+    title = f"{c.cfg.dataset}: training image 0"
+    return images.sample_grid(c.x[:1], c.y[:1], c.class_names, title=title, ncols=1, cell=3.2)
 
 
 def _confusion(c: Inputs) -> Figure:
@@ -83,7 +89,9 @@ def _weights(c: Inputs) -> Figure:
 def _probability(c: Inputs) -> Figure:
     weight, bias = c.linear
     w, b = float(weight[0, 0]), float(bias[0])
-    return lines.probability_curve(c.x[:, 0], c.y, w, b, title=c.title, queries=c.cfg.query)
+    return lines.probability_curve(
+        c.x[:, 0], c.y, w, b, title=c.title, queries=[p[0] for p in c.cfg.query_points]
+    )
 
 
 def _fit(c: Inputs) -> Figure:
@@ -98,7 +106,7 @@ def _fit(c: Inputs) -> Figure:
         title=c.title,
         true_line=None if true_w is None else (true_w, first(c.info.get("true_bias")) or 0.0),
         reference_line=None if ref_w is None else (ref_w, first(c.ref.get("bias")) or 0.0),
-        queries={q: w * q + b for q in c.cfg.query},
+        queries={q: w * q + b for (q,) in c.cfg.query_points},
         x_test=c.x_test[:, 0] if c.has_test else None,
         y_test=c.y_test,
     )
@@ -135,6 +143,7 @@ DRAW: dict[str, Callable[[Inputs], Figure]] = {
     "baseline": _baseline,
     "regions": _regions,
     "samples": _samples,
+    "first_image": _first_image,
     "confusion": _confusion,
     "weights": _weights,
 }

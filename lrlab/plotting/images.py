@@ -36,12 +36,14 @@ def sample_grid(
     *,
     title: str,
     ncols: int = 10,
+    cell: float = 1.15,
 ) -> Figure:
-    """Images in a grid, each titled with its label's class name (dark ink on white)."""
+    """Images in a grid of ``cell``-inch cells, each titled with its label's class name (dark
+    ink on white)."""
     imgs = _as_images(images)
     labels = np.asarray(labels).astype(int).ravel()
     nrows = max(1, int(np.ceil(len(imgs) / ncols)))
-    fig, axes = new_figure(1.15 * ncols, 1.35 * nrows + 0.5, nrows, ncols)
+    fig, axes = new_figure(cell * ncols, (cell + 0.2) * nrows + 0.5, nrows, ncols)
     lo, hi = float(imgs.min()), float(imgs.max())
     for index, ax in enumerate(axes.flat):
         ax.set_axis_off()
@@ -49,7 +51,8 @@ def sample_grid(
             ax.imshow(imgs[index], cmap="gray_r", vmin=lo, vmax=hi, interpolation="nearest")
             label = labels[index]
             name = class_names[label] if label < len(class_names) else str(label)
-            ax.set_title(name if name == str(label) else f"{label}: {name}", fontsize=8)
+            text = name if name == str(label) else f"{label}: {name}"
+            ax.set_title(text, fontsize=8 if cell < 2 else 12)
     fig.suptitle(title)
     return fig
 

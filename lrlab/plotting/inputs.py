@@ -20,7 +20,7 @@ from lrlab.datasets.prepared import PreparedData, load_prepared
 from lrlab.errors import LrlabError
 from lrlab.io import UnreadableTorchFile, load_torch
 from lrlab.loss_table import LOSSES, LossSpec
-from lrlab.outputs import read_history, read_metrics, read_predictions, require
+from lrlab.outputs import read_history, read_metrics, read_predictions, require, step_losses
 from lrlab.plotting.model_params import Layer, linear_layers, single_linear
 
 
@@ -75,6 +75,9 @@ class Inputs:
         self.epochs, self.loss = history["epoch"], history["train_loss"]
         self.accuracy = history.get("train_accuracy")
         self.test_curve = history.get("test_accuracy")  # with test_each_epoch
+        self.step_losses = step_losses(history)  # with log_every: {step: loss per epoch}
+        batch = self.cfg.batch_size
+        self.steps_per_epoch = 1 if batch == "full" else -(-len(self.x) // batch)
         self.ref: dict[str, Any] = self.metrics.get("reference") or {}
         method = self.ref.get("method")
         self.ref_label = f"exact optimum ({method})" if method else "exact optimum"

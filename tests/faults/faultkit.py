@@ -94,3 +94,9 @@ def trained_repo(root: Path, datasets: tuple[str, ...], keys: tuple[str, ...]) -
         for stage in (reference, train, evaluate):
             stage.main([key, "--root", str(root)])
     return root
+
+
+def without_timings(meta: dict) -> dict:
+    """A model file's meta without what measures the machine (``*_seconds``, ``*_mb``): those
+    differ between identical runs."""
+    return {k: v for k, v in meta.items() if not k.endswith(("_seconds", "_mb"))}

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from faultkit import REPO
+from faultkit import REPO, without_timings
 from fixtures_data import files_under, idx_contents, spec_for
 
 from lrlab import layout
@@ -277,9 +277,7 @@ def same_training(a: Path, b: Path) -> None:
     for part in ("state_dict", "initial_state_dict"):
         assert model[part].keys() == other[part].keys()
         assert all(torch.equal(model[part][k], other[part][k]) for k in model[part])
-    for meta in (model["meta"], other["meta"]):
-        del meta["train_seconds"], meta["train_peak_rss_mb"]  # differ between identical runs
-    assert model["meta"] == other["meta"]  # history_sha256 included
+    assert without_timings(model["meta"]) == without_timings(other["meta"])  # with history_sha256
 
 
 @pytest.mark.parametrize("how", list(SIGNALS))

@@ -18,12 +18,11 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from faultkit import REPO, visible_files
+from faultkit import REPO, visible_files, without_timings
 
 from lrlab import layout
 
 KEY, DATASET = "linear_toy", "linear-toy"
-MACHINE_DEPENDENT = ("train_seconds", "train_peak_rss_mb")  # differ between identical runs
 EPOCHS = 20_000  # about 2 s of training: long enough to kill it in the middle
 PROGRESS = re.compile(rf"{KEY}:\s+\d+%\|[^|]*\|\s*[1-9]\d*/{EPOCHS}")  # tqdm, past epoch 0
 
@@ -79,7 +78,7 @@ def stage_pids(session: int) -> list[int]:
 
 def result(root: Path) -> tuple[dict, dict, dict, str]:
     checkpoint = torch.load(layout.model_file(root, KEY), weights_only=True)
-    meta = {k: v for k, v in checkpoint["meta"].items() if k not in MACHINE_DEPENDENT}
+    meta = without_timings(checkpoint["meta"])
     history = layout.history_file(root, KEY).read_text()
     weights = {
         **{f"trained.{k}": v for k, v in checkpoint["state_dict"].items()},

@@ -48,5 +48,6 @@ def test_a_diverging_learning_rate_stops_with_variant_epoch_and_lr(tmp_path, cap
     assert {p: p.read_bytes() for p in (model, history) if p.exists()} == before
     expected = [layout.relative(tmp_path, layout.prepared_file(tmp_path, dataset)), "params.yaml"]
     if previous:
-        expected += [layout.relative(tmp_path, p) for p in (model, history)]
+        seeds = layout.seeds_file(tmp_path, key)  # the good run's seed sweep, also kept
+        expected += [layout.relative(tmp_path, p) for p in (model, history, seeds)]
     assert visible_files(tmp_path) == sorted(expected)

@@ -90,6 +90,8 @@ def test_a_stage_that_cannot_write_exits_1_with_the_message(tmp_path, capsys):
     shutil.copy(REPO / "lessons.yaml", tmp_path / "lessons.yaml")
     (tmp_path / "metrics").mkdir()
     shutil.copy(REPO / "metrics" / "linear_toy.json", tmp_path / "metrics")
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "linear_toy.json").write_text('{"seeds": [], "values": {}}')
     (tmp_path / "report.md").mkdir()  # where the report goes
     outcome = call_stage(capsys, report_stage.main, "--root", tmp_path)
     assert outcome.code == 1, outcome
