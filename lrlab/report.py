@@ -112,6 +112,8 @@ def reference_cell(cfg: VariantConfig, m: Mapping[str, Any]) -> str:
     elif ref.get("converged") is False:  # the loss reached bounds the optimum from above
         prefix = "≤ "
         method += f", stopped after {ref.get('iterations')} iterations"
+        if ref.get("attained") is False:
+            method += f"; no minimiser: {ref.get('recession_features')} features prove it"
     else:
         prefix = ""
     return f"{prefix}{' · '.join(parts)}" + (f" ({method[2:]})" if method else "")

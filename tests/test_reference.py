@@ -233,3 +233,44 @@ def test_loss_that_does_not_fit_the_data_is_a_config_error():
         compute_reference(LOGISTIC, "bce", x, np.arange(len(x)) % 3)
     with pytest.raises(ConfigError, match="make the last size 4"):
         compute_reference(SOFTMAX, "cross_entropy", x, np.arange(len(x)) % 4)
+
+
+def _three_classes(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(3), 40)
+    x = rng.normal(size=(120, 3)) + y[:, None] * 0.5
+    return x, y
+
+
+@pytest.mark.parametrize("extreme", ["min", "max"])
+def test_a_feature_constant_at_its_extreme_on_a_class_proves_no_minimiser(extreme):
+    """Feature 1 sits at its minimum (maximum) on every class-0 row and differs on some rows
+    of the other classes. Moving class 0's weight on it lowers the loss along the whole ray,
+    from any start: the direction is a descent direction everywhere, so no minimiser exists."""
+    x, y = _three_classes(0)
+    x[:, 1] = np.abs(x[:, 1]) * (1 if extreme == "min" else -1)
+    x[y == 0, 1] = 0.0
+    from lrlab.reference import recession_features
+
+    assert recession_features(x, y, 3) == 1
+    fun = softmax_objective(x, y, 3, np.float64)
+    direction = np.zeros(4 * 3)
+    direction[1 * 3 + 0] = -1.0 if extreme == "min" else 1.0  # W[feature 1, class 0]
+    theta = np.random.default_rng(1).normal(size=12)
+    losses = [fun(theta + t * direction)[0] for t in (0.0, 1.0, 10.0, 100.0)]
+    assert all(a > b for a, b in zip(losses, losses[1:], strict=False))
+    reference = compute_reference(
+        ModelConfig(kind="softmax", sizes=[3, 3], output="raw"), "cross_entropy", x, y
+    )
+    assert reference["attained"] is False and reference["recession_features"] == 1
+
+
+def test_no_such_feature_reports_nothing_and_the_optimum_converges():
+    x, y = _three_classes(2)
+    from lrlab.reference import recession_features
+
+    assert recession_features(x, y, 3) == 0
+    reference = compute_reference(
+        ModelConfig(kind="softmax", sizes=[3, 3], output="raw"), "cross_entropy", x, y
+    )
+    assert reference["converged"] and "attained" not in reference

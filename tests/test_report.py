@@ -283,6 +283,13 @@ def test_a_reference_that_stopped_short_is_shown_as_a_bound():
     assert gap_cell(stopped) == "≥ 0.1700"
     exact = {"reference": {**ref, "converged": True}, "optimality_gap": 0.17}
     assert reference_cell(cfg, exact) == "0.3146 · 88.78 % (lbfgs)" and gap_cell(exact) == "0.1700"
+    unattained = {
+        "reference": {**stopped["reference"], "attained": False, "recession_features": 66}
+    }
+    assert reference_cell(cfg, unattained) == (
+        "≤ 0.3146 · 88.78 % (lbfgs, stopped after 150 iterations; no minimiser: 66 features "
+        "prove it)"
+    )
 
 
 def test_the_seed_section_shows_every_swept_variant_and_why_others_are_not(root):
