@@ -268,13 +268,15 @@ class VariantConfig(Frozen):
             )
         if self.log_every and (self.model.kind == "numpy_logistic" or self.batch_size == "full"):
             raise ValueError(
-                "log_every records every N-th mini-batch's loss: it needs a torch model and a "
+                f"log_every = {self.log_every} records every N-th mini-batch's loss: it needs a "
+                "torch model and a "
                 "numeric batch_size (a full batch is one step per epoch, which the history "
                 "already holds); set it to 0"
             )
         if self.seed_sweep and (self.model.kind == "numpy_logistic" or self.batch_size != "full"):
             raise ValueError(
-                "seed_sweep trains the seeds together, full batch, where a seed sets only the "
+                f"seed_sweep = {self.seed_sweep} trains the seeds together, full batch, where a "
+                "seed sets only the "
                 "initial weights: it needs batch_size 'full' and a torch model (numpy_logistic "
                 "starts from zeros: no seed enters it). Set it to 0; sweep a mini-batch variant "
                 "with queued experiments (README, 'Several seeds')"

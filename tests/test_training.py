@@ -378,5 +378,5 @@ def test_log_every_needs_mini_batches():
         "epochs": 1,
     }
     assert VariantConfig.model_validate({**base, "batch_size": 64, "log_every": 100}).log_every
-    with pytest.raises(ValueError, match="log_every records every N-th mini-batch"):
+    with pytest.raises(ValueError, match="log_every = 100 records every N-th mini-batch"):
         VariantConfig.model_validate({**base, "log_every": 100})  # full batch
