@@ -14,16 +14,9 @@ from typing import Any
 from lrlab.config import VariantConfig
 from lrlab.lessons import LessonsFile, Published
 from lrlab.markdown import DASH, header, row
-from lrlab.seeds import SeedSweep, percentile_of, quantiles
+from lrlab.seeds import SeedSweep, metric_value, percentile_of, quantiles
 
 TAIL = 10.0  # a value below the 10th or above the 90th percentile is called a lucky/unlucky draw
-
-
-def _number(metrics: Mapping[str, Any], dotted: str) -> float | None:
-    node: Any = metrics
-    for part in dotted.split(".", 1) if dotted.startswith("query.") else dotted.split("."):
-        node = node.get(part) if isinstance(node, Mapping) else None
-    return float(node) if isinstance(node, int | float) and not isinstance(node, bool) else None
 
 
 def headline_keys(sweep: SeedSweep, entry: Published | None) -> list[str]:
@@ -64,7 +57,6 @@ def placement(key: str, value: float, values: list[float]) -> str:
 
 def spread_rows(
     key: str,
-    cfg: VariantConfig,
     metrics: Mapping[str, Any],
     sweep: SeedSweep,
     entry: Published | None,
@@ -81,7 +73,7 @@ def spread_rows(
             typical = entry is not None and entry.source == "typical"
             who = "the usual result †" if typical else "the lesson's"
             words.append(f"{who} {theirs:.4g} is {placement(name, theirs, values)}")
-        ours = _number(metrics, name)
+        ours = metric_value(metrics, name)
         if ours is not None:
             seed = metrics.get("seed", "?")
             words.append(f"lrlab's seed ({seed}) gives {ours:.4g}, {placement(name, ours, values)}")
@@ -122,7 +114,7 @@ def seed_section(
         if sweep is None or not sweep.seeds:
             unswept.append(f"- **{key}**: {why_no_sweep(cfg)}.")
             continue
-        rows += spread_rows(key, cfg, metrics[key], sweep, lessons.variants.get(key))
+        rows += spread_rows(key, metrics[key], sweep, lessons.variants.get(key))
     if not rows:
         return []
     first = min(min(s.seeds) for s in sweeps.values() if s.seeds)

@@ -89,12 +89,16 @@ def seed_runs(runs: list[Run], variant: str, like: Run) -> list[Run]:
 
 
 def metric_value(metrics: dict[str, Any], dotted: str) -> float | None:
-    """``metrics["test"]["accuracy"]`` for ``"test.accuracy"``; None when absent."""
+    """``metrics["test"]["accuracy"]`` for ``"test.accuracy"``; None when absent. A key may
+    itself hold dots: ``"query.x=0.5"`` is ``metrics["query"]["x=0.5"]``."""
     node: Any = metrics
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
+    rest = dotted
+    while not (isinstance(node, dict) and rest in node):
+        part, dot, rest = rest.partition(".")
+        if not dot or not isinstance(node, dict) or part not in node:
             return None
         node = node[part]
+    node = node[rest]
     return float(node) if isinstance(node, int | float) and not isinstance(node, bool) else None
 
 

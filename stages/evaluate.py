@@ -82,10 +82,13 @@ def evaluate_variant(
             f"now ({changes}). Rerun `dvc repro -s train@{key}` (or `dvc repro`) to retrain it."
         )
     saved = VariantConfig.model_validate(checkpoint["config"])
-    model = build_model(saved.model, torch.Generator().manual_seed(0))
-    load_weights(model, checkpoint["state_dict"], str(model_path), key)
-    initial = build_model(saved.model, torch.Generator().manual_seed(0))
-    load_weights(initial, checkpoint["initial_state_dict"], str(model_path), key)
+
+    def weights(part: str) -> torch.nn.Module:
+        model = build_model(saved.model, torch.Generator().manual_seed(0))
+        return load_weights(model, checkpoint[part], str(model_path), key)
+
+    model = weights("state_dict")
+    initial = weights("initial_state_dict") if variant.query else None  # query_initial only
     data = arrays.map(torch.from_numpy)  # the same memory, as tensors
     check_data_fits(key, variant, data.x_train, data.y_train, data.info)
     reference = read_reference(root, key, variant.loss, len(arrays.y_train))

@@ -54,6 +54,8 @@ def test_metric_value_and_single_value_summary():
     assert metric_value({"a": {"b": 1}}, "a.b") == 1.0
     assert metric_value({"a": {"b": True}}, "a.b") is None
     assert metric_value({"a": {}}, "a.b") is None
+    assert metric_value({"query": {"x=0.5": 0.25}}, "query.x=0.5") == 0.25  # a dotted key
+    assert metric_value({"query": {"x=0.5": 0.25}}, "query.x=0") is None
     assert summarize([3.0]) == (3.0, 0.0)
     assert isinstance(Run("x", {}, {}), Run)
 
