@@ -167,7 +167,7 @@ class ModelConfig(Frozen):
 
     @property
     def resolved(self) -> bool:
-        """Whether every width is a number (after :meth:`VariantConfig.for_data`)."""
+        """Whether every width is a number (after :func:`lrlab.binding.resolve_widths`)."""
         return self.sizes is not None and all(isinstance(s, int) for s in self.sizes)
 
     @model_validator(mode="after")
@@ -298,23 +298,6 @@ class VariantConfig(Frozen):
     @property
     def task(self) -> Task:
         return LOSSES[self.loss].task
-
-    def for_data(self, n_features: int, num_classes: int | None) -> VariantConfig:
-        """This variant with every model width a number: omitted ``sizes`` become
-        ``[n_features, outputs]``; ``in``/``out`` become ``n_features``/``outputs``, where
-        outputs is the class count for cross-entropy and 1 otherwise."""
-        multiclass = LOSSES[self.loss].multiclass
-        if multiclass and not num_classes:
-            raise ConfigError(
-                f"loss '{self.loss}' needs the class count of dataset '{self.dataset}', which "
-                "records none: it is a regression dataset. Use loss mse with it, or a "
-                "classification dataset."
-            )
-        n_out = int(num_classes or 0) if multiclass else 1
-        sizes = self.model.sizes or [IN, OUT]
-        widths = [n_features if s == IN else n_out if s == OUT else s for s in sizes]
-        model = ModelConfig.model_validate({**self.model.model_dump(), "sizes": widths})
-        return self.model_copy(update={"model": model})
 
 
 class Runtime(Frozen):

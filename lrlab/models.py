@@ -17,10 +17,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from lrlab import layout
-from lrlab.config import ModelConfig, VariantConfig, prepare_stage
+from lrlab.config import ModelConfig
 from lrlab.errors import ConfigError, DataError
-from lrlab.loss_table import LOSSES
 
 ACTIVATIONS = {"sigmoid": torch.sigmoid, "relu": torch.relu, "tanh": torch.tanh}
 CHECKPOINT_KEYS = {"state_dict", "initial_state_dict", "config", "meta"}
@@ -214,61 +212,3 @@ def load_weights(
         )
     model.load_state_dict(state_dict)
     return model
-
-
-# --- data vs config -------------------------------------------------------------------------
-
-
-def data_task(y: torch.Tensor, info: dict[str, Any]) -> str:
-    """``classification`` or ``regression``, from ``info`` or the label dtype."""
-    return info.get("task") or ("regression" if y.is_floating_point() else "classification")
-
-
-def num_classes(y: torch.Tensor, info: dict[str, Any]) -> int:
-    return int(info.get("num_classes") or (int(y.max()) + 1 if len(y) else 0))
-
-
-def check_data_fits(
-    key: str, variant: VariantConfig, x: torch.Tensor, y: torch.Tensor, info: dict[str, Any]
-) -> None:
-    """Raise ConfigError when the variant's model or loss cannot use this dataset."""
-    name = layout.prepared_file("", variant.dataset).as_posix()
-    sizes = list(variant.model.sizes)
-    if x.ndim != 2 or len(x) != len(y) or len(x) == 0:
-        raise DataError(
-            f"{name}: expected features [n, d] and n labels, got {tuple(x.shape)} and "
-            f"{tuple(y.shape)}. Rerun `dvc repro -f -s {prepare_stage(variant.dataset)}`."
-        )
-    if sizes[0] != x.shape[1]:
-        raise ConfigError(
-            f"variants.{key}.model.sizes = {sizes} starts with input size {sizes[0]}, but "
-            f"{name} has {x.shape[1]} features per sample. Set the first size to {x.shape[1]}."
-        )
-    for i, point in enumerate(variant.query_points):
-        if len(point) != x.shape[1]:
-            raise ConfigError(
-                f"variants.{key}.query[{i}] = {variant.query[i]} gives {len(point)} value(s), "
-                f"but {name} has {x.shape[1]} features per sample. Write each point as a list "
-                f"of {x.shape[1]} numbers" + (" (or one number)." if x.shape[1] == 1 else ".")
-            )
-    task = data_task(y, info)
-    if task != variant.task:
-        fits = "mse or mse_sum" if task == "regression" else "bce, bce_logits or cross_entropy"
-        raise ConfigError(
-            f"variants.{key}.loss = '{variant.loss}' is a {variant.task} loss, but dataset "
-            f"'{variant.dataset}' is a {task} dataset. Use loss {fits}, or another dataset."
-        )
-    if task == "classification":
-        k = num_classes(y, info)
-        multiclass = LOSSES[variant.loss].multiclass
-        want = sizes[-1] if multiclass else 2
-        if k != want:
-            raise ConfigError(
-                f"variants.{key}: loss '{variant.loss}' with model sizes {sizes} predicts "
-                f"{want} classes, but dataset '{variant.dataset}' has {k}. "
-                + (
-                    f"Set the last of variants.{key}.model.sizes to {k}."
-                    if multiclass
-                    else "Use loss cross_entropy with a softmax or mlp model."
-                )
-            )

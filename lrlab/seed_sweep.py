@@ -26,7 +26,8 @@ from lrlab.datasets.prepared import PreparedData
 from lrlab.losses import get_loss, shape_targets
 from lrlab.metrics import evaluate
 from lrlab.models import build_model, linear_layers, stacked_forward
-from lrlab.training import PROGRESS_MIN_STEPS, make_optimizer, optimizer_step
+from lrlab.torch_internals import optimizer_step
+from lrlab.training import PROGRESS_MIN_STEPS, make_optimizer
 
 SWEPT = ("train", "test", "query")  # metrics sections recorded per seed, flattened
 

@@ -9,7 +9,6 @@ The NumPy model of lesson 004 trains through :func:`train_numpy` and returns the
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
@@ -26,6 +25,7 @@ from lrlab.losses import get_loss, predict_labels, shape_targets
 from lrlab.models import forward_in_batches
 from lrlab.numpy_logreg import NumpyLogisticRegression
 from lrlab.outputs import STEP_LOSS
+from lrlab.torch_internals import optimizer_step, skip_compile_hooks
 
 BatchSize = int | Literal["full"]
 Batch = torch.Tensor | slice
@@ -40,38 +40,9 @@ def derive_seeds(seed: int, offset: int = 0) -> tuple[int, int]:
     return base, int(state >> np.uint64(1))
 
 
-def _without_compile_hooks() -> None:
-    """Let ``Optimizer.__init__`` (``add_param_group``) and ``zero_grad`` run without importing
-    ``torch._dynamo``. torch wraps them in ``torch._disable_dynamo``, which imports it (~1 s,
-    a third of a small variant's training stage) on first call only to keep them out of
-    ``torch.compile``, and caches the result as ``__dynamo_disable`` on the function; lrlab
-    never compiles, so that cache is set to the function itself. If torch's internals change,
-    the attribute is simply unused and torch imports dynamo as before."""
-    for name in ("add_param_group", "zero_grad"):
-        method = getattr(torch.optim.Optimizer, name)
-        fn = getattr(method, "__wrapped__", None)
-        if fn is not None and method.__code__.co_filename.endswith("_compile.py"):
-            setattr(fn, "__dynamo_disable", fn)
-
-
-def optimizer_step(optimizer: torch.optim.Optimizer) -> Callable[[], None]:
-    """``optimizer.step`` as a function that does not import ``torch._dynamo``: the optimizer
-    class's own ``step`` (what torch's wrappers call) under ``torch.no_grad()``, which is what
-    the wrappers set for a non-differentiable optimizer. The wrappers add step hooks, which
-    lrlab does not use, and a graph break for ``torch.compile``; tests check that the weights
-    match ``optimizer.step()`` bit for bit."""
-    step = inspect.unwrap(type(optimizer).step)
-
-    def run() -> None:
-        with torch.no_grad():
-            step(optimizer)
-
-    return run
-
-
 def make_optimizer(params: Iterable[nn.Parameter], cfg: OptimizerConfig) -> torch.optim.Optimizer:
     """SGD (with momentum and weight decay) or Adam, using the multi-tensor ``foreach`` path."""
-    _without_compile_hooks()
+    skip_compile_hooks()
     if cfg.name == "sgd":
         return torch.optim.SGD(
             params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, foreach=True
@@ -258,11 +229,6 @@ def train_numpy(
     name: str = "model",
 ) -> tuple[NumpyLogisticRegression, list[dict[str, Any]]]:
     """Lesson 004's NumPy model: ``epochs`` full-batch gradient steps of size ``lr``."""
-    if optimizer_cfg.name != "sgd" or optimizer_cfg.momentum or optimizer_cfg.weight_decay:
-        raise ConfigError(
-            f"variants.{name}.optimizer: the NumPy model runs plain gradient descent; use "
-            "`{name: sgd, lr: ...}` without momentum or weight_decay."
-        )
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
         model = NumpyLogisticRegression(optimizer_cfg.lr, epochs, model_cfg.form).fit(x, y)
     history = []

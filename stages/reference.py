@@ -15,11 +15,11 @@ from __future__ import annotations
 import logging
 
 from lrlab import layout
-from lrlab.errors import ConfigError
+from lrlab.binding import load_bound
+from lrlab.config import ParamsFile
 from lrlab.io import write_json
 from lrlab.reference import compute_reference
 from stages._cli import parse_variant_args, run
-from stages._variant import variant_and_data
 
 log = logging.getLogger("stages.reference")
 
@@ -27,25 +27,17 @@ log = logging.getLogger("stages.reference")
 def main(argv: list[str]) -> None:
     args = parse_variant_args("python -m stages.reference", __doc__, argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    key, root = args.variant, args.root
-    variant, data = variant_and_data(args)
-    path = layout.prepared_file(root, variant.dataset)
+    variant = ParamsFile(args.params or args.root / "params.yaml").variant(args.variant)
+    variant, data = load_bound(args.root, args.variant, variant)
     test = (data.x_test, data.y_test) if data.has_test else (None, None)
-    try:
-        reference = compute_reference(
-            variant.model,
-            variant.loss,
-            data.x_train,
-            data.y_train,
-            *test,
-            num_classes=data.info.get("num_classes"),
-        )
-    except ConfigError as exc:
-        raise ConfigError(f"variants.{key} with {path}: {exc}") from None
-    write_json(layout.reference_file(root, key), reference)
+    classes = data.info.get("num_classes")
+    reference = compute_reference(
+        variant.model, variant.loss, data.x_train, data.y_train, *test, num_classes=classes
+    )
+    write_json(layout.reference_file(args.root, args.variant), reference)
     log.info(
         "reference@%s: %s %s %.6g (%.1f s)",
-        key,
+        args.variant,
         reference["kind"],
         reference["method"],
         reference["train_loss"],

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from lrlab.binding import resolve_widths
 from lrlab.config import ALL_DATASETS, ModelConfig, ParamsFile, VariantConfig
 from lrlab.errors import ConfigError
 from lrlab.loss_table import LOSSES
@@ -249,10 +250,10 @@ def variant_of(model: dict[str, Any], loss: str, dataset: str = "two-clusters") 
 def test_omitted_sizes_come_from_the_data(kind, loss, n_features, num_classes, sizes):
     variant = variant_of({"kind": kind}, loss)
     assert variant.model.sizes is None and not variant.model.resolved
-    resolved = variant.for_data(n_features, num_classes)
+    resolved = resolve_widths(variant, n_features, num_classes)
     assert resolved.model.sizes == sizes and resolved.model.resolved
     assert resolved.model.kind == kind and resolved.loss == loss
-    assert variant.model.sizes is None  # for_data returns a new config
+    assert variant.model.sizes is None  # resolve_widths returns a new config
 
 
 def test_omitted_sizes_in_params_yaml_come_from_the_data(tmp_path):
@@ -263,8 +264,8 @@ def test_omitted_sizes_in_params_yaml_come_from_the_data(tmp_path):
     params = params_with(tmp_path, edit)
     softmax = params.variant("fashion_softmax")
     assert softmax.model.sizes is None
-    assert softmax.for_data(784, 10).model.sizes == [784, 10]
-    assert params.variant("breast_cancer_torch").for_data(30, 2).model.sizes == [30, 1]
+    assert resolve_widths(softmax, 784, 10).model.sizes == [784, 10]
+    assert resolve_widths(params.variant("breast_cancer_torch"), 30, 2).model.sizes == [30, 1]
 
 
 def test_an_mlp_needs_sizes():
@@ -279,25 +280,24 @@ def test_an_mlp_needs_sizes():
 def test_mlp_in_and_out_widths_come_from_the_data(loss, num_classes, expected):
     variant = variant_of({"kind": "mlp", "sizes": ["in", 16, "out"]}, loss)
     assert variant.model.sizes == ["in", 16, "out"] and not variant.model.resolved
-    resolved = variant.for_data(2, num_classes)
+    resolved = resolve_widths(variant, 2, num_classes)
     assert resolved.model.sizes == expected and resolved.model.resolved
     # the hidden widths and every other setting stay as written
     assert resolved.model_dump() == {
         **variant.model_dump(),
         "model": {**variant.model.model_dump(), "sizes": expected},
     }
-    assert variant_of({"kind": "mlp", "sizes": ["in", 8, 4, "out"]}, loss).for_data(
-        5, num_classes
-    ).model.sizes == [5, 8, 4, expected[-1]]
+    four = variant_of({"kind": "mlp", "sizes": ["in", 8, 4, "out"]}, loss)
+    assert resolve_widths(four, 5, num_classes).model.sizes == [5, 8, 4, expected[-1]]
 
 
-def test_for_data_keeps_explicit_widths_for_the_data_check():
+def test_resolve_widths_keeps_explicit_widths_for_the_data_check():
     """Numbers written in params.yaml are not replaced: a mismatch with the data is caught by
-    check_data_fits, naming the sizes key, not silently fixed."""
+    bind, naming the sizes key, not silently fixed."""
     variant = variant_of({"kind": "mlp", "sizes": [8, 6, 1]}, "bce", dataset="diabetes")
     assert variant.model.resolved
-    assert variant.for_data(5, 2).model.sizes == [8, 6, 1]
-    assert variant.for_data(5, 2) == variant
+    assert resolve_widths(variant, 5, 2).model.sizes == [8, 6, 1]
+    assert resolve_widths(variant, 5, 2) == variant
 
 
 @pytest.mark.parametrize(
@@ -375,7 +375,7 @@ def test_own_datasets_are_read_with_their_model_and_may_not_take_a_lesson_name(t
 
 def test_a_multiclass_loss_on_data_without_classes_is_a_config_error(tmp_path):
     variant = ParamsFile(REPO / "params.yaml").variant("fashion_softmax")
-    message = error_of(lambda: variant.for_data(784, None))
+    message = error_of(lambda: resolve_widths(variant, 784, None))
     assert "loss 'cross_entropy' needs the class count of dataset 'fashion-mnist'" in message
     assert "Use loss mse" in message
 

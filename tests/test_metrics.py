@@ -84,27 +84,3 @@ def test_query_points_of_several_features_are_predicted_before_and_after_trainin
     assert extras["query"] == {key: pytest.approx(trained.double()(x).item(), rel=1e-12)}
     assert extras["query_initial"] == {key: pytest.approx(initial.double()(x).item(), rel=1e-12)}
     assert extras["query"][key] != extras["query_initial"][key]
-
-
-def test_a_query_point_of_the_wrong_length_names_the_key():
-    from lrlab.config import VariantConfig
-    from lrlab.errors import ConfigError
-    from lrlab.models import check_data_fits
-
-    cfg = VariantConfig.model_validate(
-        {
-            "dataset": "diabetes",
-            "model": {"kind": "logistic", "sizes": [3, 1]},
-            "loss": "bce",
-            "optimizer": {"name": "sgd", "lr": 0.1},
-            "epochs": 1,
-            "query": [[1.0, 2.0], 0.5],
-        }
-    )
-    x, y = torch.zeros(4, 3), torch.tensor([0, 1, 0, 1])
-    with pytest.raises(
-        ConfigError,
-        match=r"variants\.v\.query\[0\] = \[1\.0, 2\.0\] gives 2 "
-        r"value\(s\), but data/prepared/diabetes\.npz has 3 features",
-    ):
-        check_data_fits("v", cfg, x, y, {"num_classes": 2})

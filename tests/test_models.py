@@ -23,7 +23,6 @@ from lrlab.losses import (
 )
 from lrlab.models import (
     build_model,
-    check_data_fits,
     load_weights,
     make_checkpoint,
     parse_checkpoint,
@@ -188,18 +187,3 @@ def test_a_file_that_is_not_a_checkpoint_is_a_data_error():
     with torch.no_grad():
         model.linear.weight.add_(1.0)
     assert not torch.equal(ckpt["state_dict"]["linear.weight"], model.linear.weight)
-
-
-def test_data_must_fit_the_model():
-    x, y = torch.zeros(10, 8), torch.arange(10) % 2
-    check_data_fits("d", variant(), x, y, {"task": "classification", "num_classes": 2})
-    with pytest.raises(ConfigError) as info:
-        check_data_fits("d", variant(), torch.zeros(10, 5), y, {})
-    assert "variants.d.model.sizes" in str(info.value) and "5 features" in str(info.value)
-    with pytest.raises(ConfigError, match="regression dataset"):
-        check_data_fits("d", variant(), x, y.float(), {"task": "regression"})
-    with pytest.raises(ConfigError, match="has 3"):
-        check_data_fits("d", variant(), x, torch.arange(10) % 3, {"num_classes": 3})
-    softmax = variant(model={"kind": "softmax", "sizes": [8, 4]}, loss="cross_entropy")
-    with pytest.raises(ConfigError, match="Set the last of variants.d.model.sizes to 3"):
-        check_data_fits("d", softmax, x, torch.arange(10) % 3, {"num_classes": 3})

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from lrlab.binding import resolve_widths
 from lrlab.config import ParamsFile, VariantConfig
 from lrlab.datasets import embedded, prepare
 from lrlab.lessons import parse_lessons
@@ -249,7 +250,7 @@ def test_lesson_003s_linear_15pt_loss_is_a_lucky_draw_and_lrlabs_seed_an_unlucky
     0.170425 at the 6th percentile, lrlab's seed at the 90th), reproduced by the sweep on the
     lesson's 15 points and the variant as params.yaml sets it."""
     params = ParamsFile(REPO / "params.yaml")
-    cfg = params.variant("linear_15pt").for_data(1, None)
+    cfg = resolve_widths(params.variant("linear_15pt"), 1, None)
     x, y = embedded.toy(params.dataset("linear-15pt"))
     data = prepare.prepare_toy("linear-15pt", x, y).map(torch.from_numpy)
     losses = sweep(cfg, data, range(100))["values"]["train.loss"]

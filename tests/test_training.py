@@ -5,8 +5,6 @@ error, and the NumPy model returns the same history format."""
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +22,6 @@ from lrlab.training import (
     epoch_batches,
     make_optimizer,
     numpy_state_dict,
-    optimizer_step,
     steps_per_epoch,
     train,
     train_numpy,
@@ -248,61 +245,6 @@ def test_numpy_training_returns_the_same_history_format():
     torch_model.load_state_dict(state)
     probs = torch_model(torch.tensor(xs, dtype=torch.float32)).detach().numpy()[:, 0]
     np.testing.assert_allclose(probs, model.predict_proba(xs), rtol=1e-5)
-
-
-def test_numpy_training_refuses_momentum():
-    cfg = ModelConfig(kind="numpy_logistic", sizes=[2, 1], output="sigmoid")
-    with pytest.raises(Exception, match="plain gradient descent"):
-        train_numpy(
-            cfg, OptimizerConfig(name="sgd", lr=0.5, momentum=0.9), np.zeros((2, 2)), np.zeros(2), 1
-        )
-
-
-@pytest.mark.parametrize(
-    "cfg",
-    [
-        OptimizerConfig(name="sgd", lr=0.1),
-        OptimizerConfig(name="sgd", lr=0.05, momentum=0.9, weight_decay=0.01),
-        OptimizerConfig(name="adam", lr=0.01, weight_decay=0.001),
-    ],
-    ids=["sgd", "sgd-momentum-decay", "adam"],
-)
-def test_the_dynamo_free_step_matches_optimizer_step_bit_for_bit(cfg):
-    torch.manual_seed(0)
-    ours, theirs = nn.Linear(5, 3), nn.Linear(5, 3)
-    theirs.load_state_dict(ours.state_dict())
-    mine, ref = make_optimizer(ours.parameters(), cfg), make_optimizer(theirs.parameters(), cfg)
-    step = optimizer_step(mine)
-    x = torch.randn(20, 5)
-    for _ in range(30):
-        for model, opt in ((ours, mine), (theirs, ref)):
-            opt.zero_grad(set_to_none=True)
-            model(x).pow(2).mean().backward()
-        step()
-        ref.step()
-    for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
-        assert torch.equal(a, b)
-    assert not torch.equal(ours.weight, nn.Linear(5, 3).weight)  # it did train
-
-
-def test_training_does_not_import_torch_dynamo():
-    """torch's optimizer wrappers import torch._dynamo (~1 s per train stage) on first use;
-    lrlab's training loop must not."""
-    code = (
-        "import sys, torch\n"
-        "from lrlab.config import OptimizerConfig\n"
-        "from lrlab.training import train\n"
-        "model = torch.nn.Linear(2, 1)\n"
-        "x, y = torch.randn(8, 2), torch.randn(8)\n"
-        "cfg = OptimizerConfig(name='sgd', lr=0.1, momentum=0.5)\n"
-        "train(model, loss_name='mse', optimizer_cfg=cfg, x=x, y=y, epochs=3, batch_size=4,\n"
-        "      shuffle=True, generator=torch.Generator().manual_seed(0), progress=False)\n"
-        "print('torch._dynamo' in sys.modules)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
-    )
-    assert done.stdout.strip() == "False", done.stdout + done.stderr
 
 
 def test_the_test_accuracy_after_each_epoch_is_that_epochs_model_on_the_test_split():

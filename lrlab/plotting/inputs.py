@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from lrlab import layout
+from lrlab.binding import bind
 from lrlab.config import VariantConfig, prepare_stage
 from lrlab.datasets.prepared import PreparedData, load_prepared
 from lrlab.errors import LrlabError
@@ -67,7 +68,7 @@ class Inputs:
         self.x_test = np.asarray(self.data.x_test) if self.has_test else None
         self.y_test = np.asarray(self.data.y_test) if self.has_test else None
         self.n_features = self.x.shape[1]
-        self.cfg = variant.for_data(self.n_features, self.info.get("num_classes"))
+        self.cfg = bind(key, variant, self.data)
         self.loss_spec: LossSpec = LOSSES[self.cfg.loss]
         self.title = describe(key, self.cfg)
         self.metrics = read_metrics(root, key)

@@ -14,6 +14,7 @@ import torch
 from faultkit import REPO, call_stage, trained_repo
 
 from lrlab import layout
+from lrlab.binding import resolve_widths
 from lrlab.config import ModelConfig, ParamsFile, VariantConfig
 from lrlab.datasets.prepared import load_prepared
 from lrlab.models import build_model, make_checkpoint
@@ -48,7 +49,7 @@ def resolved_variant(path: Path) -> VariantConfig:
     root = path.parents[1]
     data = load_prepared(layout.prepared_file(root, DATASET))
     variant = ParamsFile(root / "params.yaml").variant(KEY)
-    return variant.for_data(data.x_train.shape[1], data.info.get("num_classes"))
+    return resolve_widths(variant, data.x_train.shape[1], data.info.get("num_classes"))
 
 
 def variant_config(path: Path) -> dict:
