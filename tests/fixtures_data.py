@@ -19,6 +19,7 @@ import numpy as np
 import yaml
 
 from lrlab.datasets.registry import RemoteDataset, RemoteFile
+from lrlab.loss_table import LOSSES
 
 REPO = Path(__file__).resolve().parents[1]
 BASE_PARAMS: dict[str, Any] = yaml.safe_load((REPO / "params.yaml").read_text())
@@ -158,6 +159,75 @@ SHAPES = {
 }
 
 
+# What a user adds by params alone: a CSV dataset and two variants on it. The params-dependent
+# tests run on the repository's params.yaml with these added (EXTENDED_PARAMS), so a variant or
+# dataset added to params.yaml is covered by construction, never listed in a test.
+ADDED_DATASETS = {
+    "added-table": {
+        "kind": "csv",
+        "source": "data/external/added-table.csv",
+        "target": "label",
+        "task": "classification",
+    }
+}
+ADDED_VARIANTS = {
+    "added_softmax": {  # sizes from the data
+        "dataset": "added-table",
+        "model": {"kind": "softmax"},
+        "loss": "cross_entropy",
+        "optimizer": {"name": "sgd", "lr": 0.1},
+        "epochs": 5,
+    },
+    "added_mlp_tanh": {
+        "dataset": "added-table",
+        "model": {"kind": "mlp", "sizes": ["in", 8, "out"], "activation": "tanh"},
+        "loss": "cross_entropy",
+        "optimizer": {"name": "adam", "lr": 0.01},
+        "epochs": 5,
+    },
+}
+EXTENDED_PARAMS: dict[str, Any] = {
+    **BASE_PARAMS,
+    "datasets": {**(BASE_PARAMS.get("datasets") or {}), **ADDED_DATASETS},
+    "variants": {**BASE_PARAMS["variants"], **ADDED_VARIANTS},
+}
+ADDED_SHAPE = (3, 3, 30, 9, {})  # a dataset the fixtures do not know: 3 features, 3 classes
+
+
+def shape_of(name: str) -> tuple[int, int, int, int, dict[str, Any]]:
+    """``SHAPES[name]``, or for a dataset only params name (yours), a shape that fits every
+    variant of :data:`EXTENDED_PARAMS` on it: the widths they write, else :data:`ADDED_SHAPE`."""
+    if name in SHAPES:
+        return SHAPES[name]
+    d, k, n, n_test, extra = ADDED_SHAPE
+    for variant in EXTENDED_PARAMS["variants"].values():
+        if variant["dataset"] != name:
+            continue
+        sizes = variant["model"].get("sizes") or ["in", "out"]
+        d = sizes[0] if isinstance(sizes[0], int) else d
+        loss = LOSSES[variant["loss"]]
+        if loss.task == "regression":
+            k = 0
+        elif not loss.multiclass:
+            k = 2
+        elif isinstance(sizes[-1], int):
+            k = sizes[-1]
+    return d, k, n, n_test, extra
+
+
+def extended_variants() -> dict[str, Any]:
+    """Every variant of :data:`EXTENDED_PARAMS`, parsed as the stages parse params.yaml."""
+    import tempfile
+
+    from lrlab.config import ParamsFile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "params.yaml"
+        path.write_text(yaml.safe_dump(EXTENDED_PARAMS, sort_keys=False))
+        params = ParamsFile(path)
+        return {name: params.variant(name) for name in params.variant_keys()}
+
+
 def make_dataset(name: str, seed: int = 0) -> Any:
     """A :class:`~lrlab.datasets.prepared.PreparedData` of NumPy arrays in ``name``'s shape
     (random points; the toys' own points from params.yaml)."""
@@ -165,7 +235,7 @@ def make_dataset(name: str, seed: int = 0) -> Any:
 
     from lrlab.datasets.prepared import PreparedData
 
-    d, k, n, n_test, extra = SHAPES[name]
+    d, k, n, n_test, extra = shape_of(name)
     g = torch.Generator().manual_seed(seed)
 
     def split(m: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -196,10 +266,10 @@ def write_prepared(root: Path, *names: str) -> Path:
     return root
 
 
-def write_params(root: Path, edit=None) -> None:
-    """The repository's params.yaml on the CPU, one thread, one epoch per variant; ``edit``
-    changes the loaded dict in place before it is written."""
-    raw = copy.deepcopy(BASE_PARAMS)
+def write_params(root: Path, edit=None, base: dict[str, Any] = BASE_PARAMS) -> None:
+    """``base`` (the repository's params.yaml) on the CPU, one thread, one epoch per variant;
+    ``edit`` changes the loaded dict in place before it is written."""
+    raw = copy.deepcopy(base)
     raw["device"] = "cpu"
     raw["num_threads"] = 1
     for variant in raw["variants"].values():

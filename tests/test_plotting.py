@@ -9,23 +9,25 @@ from __future__ import annotations
 import io
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from fixtures_data import SHAPES, write_params, write_prepared
+from fixtures_data import EXTENDED_PARAMS, extended_variants, shape_of, write_params, write_prepared
 from matplotlib.image import imread
 
 from lrlab import layout
+from lrlab.binding import resolve_widths
 from lrlab.config import ParamsFile, VariantConfig
 from lrlab.errors import LrlabError
 from lrlab.io import load_torch, save_torch, write_csv, write_json
+from lrlab.loss_table import LOSSES
 from lrlab.models import build_model, make_checkpoint
-from lrlab.plotting import boundary, curves, images, lines
-from lrlab.plotting.catalogue import LESSON_FIGURES, VARIANT_FIGURES, figures_for, ordered
+from lrlab.plotting import boundary, catalogue, curves, images, lines
+from lrlab.plotting.catalogue import LESSON_FIGURES, VARIANT_FIGURES, entry, figures_for, ordered
 from lrlab.plotting.common import DPI, clip_line, pixel_size, signed, to_png
-from lrlab.plotting.draw import DRAW, LESSON_DRAW
 from lrlab.plotting.inputs import Inputs
 from lrlab.plotting.model_params import forward, linear_layers, single_linear
 from lrlab.training import derive_seeds
@@ -35,8 +37,7 @@ from stages import reference as reference_stage
 from stages import train as train_stage
 
 REPO = Path(__file__).resolve().parents[1]
-PARAMS = ParamsFile(REPO / "params.yaml")
-VARIANTS = {key: PARAMS.variant(key) for key in PARAMS.variant_keys()}
+VARIANTS = extended_variants()  # params.yaml's variants, and one a user added on their own CSV
 RNG = np.random.default_rng(0)
 
 
@@ -189,51 +190,83 @@ def test_single_linear_rejects_an_mlp():
 # --- the catalogue ------------------------------------------------------------------------
 
 
-def test_every_catalogue_figure_has_a_drawing_and_every_drawing_an_entry():
-    assert set(DRAW) == {e.name for e in VARIANT_FIGURES}
-    assert set(LESSON_DRAW) == {n for n, _ in LESSON_FIGURES}
+def test_every_figure_module_is_a_catalogue_entry_with_its_own_file_name():
     names = [e.name for e in VARIANT_FIGURES]
     assert len(names) == len(set(names)), "two entries would write the same file"
-    assert len(LESSON_FIGURES) == len({n for n, _ in LESSON_FIGURES})
-    assert all(e.caption for e in VARIANT_FIGURES)
+    assert len(LESSON_FIGURES) == len({e.name for e in LESSON_FIGURES})
+    assert all(e.caption and callable(e.draw) for e in (*VARIANT_FIGURES, *LESSON_FIGURES))
+    assert {"curves", "boundary", "weights"} <= set(names)
     assert ordered(lessons=False) == [(e.name, e.caption) for e in VARIANT_FIGURES]
-    assert ordered(lessons=True) == list(LESSON_FIGURES)
+    assert ordered(lessons=True) == [(e.name, e.caption) for e in LESSON_FIGURES]
+    assert [n for n, _ in ordered(lessons=True)] == ["activations", "sigmoid"]
 
 
-# the figures each variant of params.yaml gets, chosen by its model, loss and data
-EXPECTED_FIGURES = {
-    "hours_pass": {"curves", "probability"},
-    "study_hours": {"curves", "probability"},
-    "linear_toy": {"curves", "fit"},
-    "linear_synthetic": {"curves", "fit"},
-    "linear_15pt": {"curves", "fit"},
-    "exam_scores_manual": {"curves", "boundary", "sigmoid"},
-    "exam_scores_builtin": {"curves", "boundary", "sigmoid"},
-    "breast_cancer_numpy": {"curves"},
-    "breast_cancer_torch": {"curves"},
-    "diabetes_deep": {"curves", "baseline"},
-    "two_clusters": {"curves", "regions"},
-    "mnist_mlp": {"curves", "samples", "first_image", "confusion"},
-    "fashion_softmax": {"curves", "samples", "first_image", "confusion", "weights"},
-}
+# the figures a variant gets, chosen by its model, loss and data (n_features; images)
+SITUATIONS = [
+    ("logistic", "bce", 1, False, {"curves", "probability"}),
+    ("logistic", "bce_logits", 1, False, {"curves", "probability"}),
+    ("linear", "mse", 1, False, {"curves", "fit"}),
+    ("linear", "mse_sum", 1, False, {"curves", "fit"}),
+    ("linear", "mse", 3, False, {"curves"}),
+    ("logistic", "bce_clamped", 2, False, {"curves", "boundary", "sigmoid"}),
+    ("numpy_logistic", "bce", 30, False, {"curves"}),
+    ("logistic", "bce", 30, False, {"curves"}),
+    ("mlp", "bce", 8, False, {"curves", "baseline"}),
+    ("mlp", "cross_entropy", 2, False, {"curves", "regions"}),
+    ("mlp", "mse", 2, False, {"curves"}),
+    ("softmax", "cross_entropy", 3, False, {"curves"}),
+    ("mlp", "cross_entropy", 784, True, {"curves", "samples", "first_image", "confusion"}),
+    (
+        "softmax",
+        "cross_entropy",
+        784,
+        True,
+        {"curves", "samples", "first_image", "confusion", "weights"},
+    ),
+]
 
 
-def test_catalogue_gives_every_variant_curves_and_its_own_figures(pipeline):
-    assert set(EXPECTED_FIGURES) == set(VARIANTS), "a variant was added or removed: list it"
+class Situation:
+    """What the catalogue's predicates look at: the config, its loss entry and the data."""
+
+    def __init__(self, kind: str, loss: str, n_features: int, is_images: bool) -> None:
+        sizes = [n_features, 4, 1] if kind == "mlp" else [n_features, 1]
+        if LOSSES[loss].multiclass:
+            sizes[-1] = 3
+        output = LOSSES[loss].output
+        self.cfg = VariantConfig.model_validate(
+            {
+                "dataset": "d",
+                "model": {"kind": kind, "sizes": sizes, "output": output},
+                "loss": loss,
+                "optimizer": {"name": "sgd", "lr": 0.1},
+                "epochs": 1,
+            }
+        )
+        self.loss_spec, self.n_features, self.is_images = LOSSES[loss], n_features, is_images
+
+
+@pytest.mark.parametrize(("kind", "loss", "n_features", "is_images", "expected"), SITUATIONS)
+def test_the_catalogue_picks_figures_by_model_loss_and_data(
+    kind, loss, n_features, is_images, expected
+):
+    names = [e.name for e in figures_for(Situation(kind, loss, n_features, is_images))]
+    assert set(names) == expected
+    assert names == [e.name for e in VARIANT_FIGURES if e.name in names], "catalogue order"
+
+
+def test_every_variant_gets_its_curves_first(pipeline):
     for key, cfg in VARIANTS.items():
-        entries = figures_for(Inputs(pipeline, key, cfg))
-        names = [e.name for e in entries]
-        assert names == [e.name for e in VARIANT_FIGURES if e.name in names], "catalogue order"
-        assert set(names) == EXPECTED_FIGURES[key], key
-    assert "weights" not in EXPECTED_FIGURES["mnist_mlp"], "an MLP has no per-class weights"
+        names = [e.name for e in figures_for(Inputs(pipeline, key, cfg))]
+        assert names[0] == "curves", key
 
 
 # --- the stage on a fixture pipeline ------------------------------------------------------
 
 
 def _resolved(cfg: VariantConfig) -> VariantConfig:
-    d, k = SHAPES[cfg.dataset][:2]
-    return cfg.for_data(d, k or None)
+    d, k = shape_of(cfg.dataset)[:2]
+    return resolve_widths(cfg, d, k or None)
 
 
 def _fake_variant(root: Path, key: str, cfg: VariantConfig, n: int = 24) -> None:
@@ -260,7 +293,7 @@ def _fake_variant(root: Path, key: str, cfg: VariantConfig, n: int = 24) -> None
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("pipeline")
-    write_params(root)
+    write_params(root, base=EXTENDED_PARAMS)
     write_prepared(root, *{cfg.dataset for cfg in VARIANTS.values()})
     for key, cfg in VARIANTS.items():
         _fake_variant(root, key, cfg)
@@ -283,8 +316,9 @@ def figure_files(root: Path, owner: str) -> set[str]:
 def test_figures_stage_renders_the_variants_figures_and_nothing_else(pipeline, capsys, key):
     figures_stage.main([key, "--root", str(pipeline)])
     assert f"figures@{key}: " in capsys.readouterr().out
-    assert figure_files(pipeline, key) == {f"{name}.png" for name in EXPECTED_FIGURES[key]}
-    for name in EXPECTED_FIGURES[key]:
+    expected = [e.name for e in figures_for(Inputs(pipeline, key, VARIANTS[key]))]
+    assert figure_files(pipeline, key) == {f"{name}.png" for name in expected}
+    for name in expected:
         assert imread(layout.figure_file(pipeline, key, name)).shape[0] >= 300, name
     hidden = [p.name for p in layout.figures_dir(pipeline, key).parent.iterdir()]
     assert not [h for h in hidden if h.startswith(".")], "the atomic write left a temporary"
@@ -294,7 +328,7 @@ def test_figures_stage_draws_the_lessons_illustrations(tmp_path, capsys):
     figures_stage.main(["--lessons", "--root", str(tmp_path)])
     assert "figures@lessons: activations, sigmoid" in capsys.readouterr().out
     owner = layout.LESSON_FIGURES
-    assert figure_files(tmp_path, owner) == {f"{name}.png" for name, _ in LESSON_FIGURES}
+    assert figure_files(tmp_path, owner) == {f"{e.name}.png" for e in LESSON_FIGURES}
     assert imread(layout.figure_file(tmp_path, owner, "activations")).shape[:2] == (660, 880)
 
 
@@ -361,8 +395,14 @@ def _fail(inputs):
     raise RuntimeError("drawing failed")
 
 
+def fail_regions(monkeypatch) -> None:
+    """Make the catalogue's ``regions`` figure fail to draw."""
+    failing = [replace(e, draw=_fail) if e.name == "regions" else e for e in VARIANT_FIGURES]
+    monkeypatch.setattr(catalogue, "VARIANT_FIGURES", tuple(failing))
+
+
 def test_a_failing_draw_leaves_no_figure_folder(repo, monkeypatch):
-    monkeypatch.setitem(DRAW, "regions", _fail)  # two_clusters draws curves, then regions
+    fail_regions(monkeypatch)  # two_clusters draws curves, then regions
     with pytest.raises(RuntimeError, match="drawing failed"):
         figures_stage.main(["two_clusters", "--root", str(repo)])
     assert not layout.figures_dir(repo, "two_clusters").exists()
@@ -376,7 +416,7 @@ def test_a_failing_draw_keeps_the_previous_figure_folder(repo, monkeypatch):
     before = {"curves.png": b"previous curves", "stale.png": b"a figure it no longer gets"}
     for name, data in before.items():
         (folder / name).write_bytes(data)
-    monkeypatch.setitem(DRAW, "regions", _fail)  # curves is drawn before regions fails
+    fail_regions(monkeypatch)  # curves is drawn before regions fails
     with pytest.raises(RuntimeError, match="drawing failed"):
         figures_stage.main(["two_clusters", "--root", str(repo)])
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
@@ -433,7 +473,7 @@ def test_the_boundary_before_training_is_the_saved_initial_weights(trained):
     assert start_w == pytest.approx(single_linear(start)[0]) and start_b.tolist() == [0.0]
     assert not np.allclose(inputs.linear[0], start_w), "training moved the weights"
 
-    fig = DRAW["boundary"](inputs)
+    fig = entry("boundary").draw(inputs)
     texts = [t.get_text() for t in fig.legends[0].get_texts()]
     w = start_w[0] / np.asarray(inputs.info["feature_scale"], float)
     drawn = f"before training: {w[0]:.3g}·x₀ {signed(w[1])}·x₁ {signed(float(start_b[0]))} = 0"

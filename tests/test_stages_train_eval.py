@@ -11,9 +11,17 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from fixtures_data import SHAPES, make_dataset, write_params, write_prepared
+from fixtures_data import (
+    ADDED_VARIANTS,
+    EXTENDED_PARAMS,
+    make_dataset,
+    shape_of,
+    write_params,
+    write_prepared,
+)
 
 from lrlab import layout
+from lrlab.binding import resolve_widths
 from lrlab.config import ParamsFile, VariantConfig
 from lrlab.datasets.prepared import save_prepared
 from lrlab.errors import ConfigError, DataError, TrainingError
@@ -28,14 +36,14 @@ from stages._cli import run
 
 REPO = Path(__file__).resolve().parents[1]
 BASE = yaml.safe_load((REPO / "params.yaml").read_text())
-VARIANTS = list(BASE["variants"])
+VARIANTS = list(EXTENDED_PARAMS["variants"])  # params.yaml's, and a user's on their CSV
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("repo")
-    write_params(root)
-    for name in SHAPES:
+    write_params(root, base=EXTENDED_PARAMS)
+    for name in {v["dataset"] for v in EXTENDED_PARAMS["variants"].values()}:
         save_prepared(layout.prepared_file(root, name), make_dataset(name))
     return root
 
@@ -54,20 +62,20 @@ def files_of(root: Path) -> list[str]:
 
 def for_data(variant: VariantConfig) -> VariantConfig:
     """The variant with its widths taken from the test data, as the train stage stores it."""
-    d, k = SHAPES[variant.dataset][:2]
-    return variant.for_data(d, k or None)
+    d, k = shape_of(variant.dataset)[:2]
+    return resolve_widths(variant, d, k or None)
 
 
-def test_params_cover_every_variant_and_dataset():
-    assert VARIANTS and VARIANTS == ParamsFile(REPO / "params.yaml").variant_keys()
-    assert {v["dataset"] for v in BASE["variants"].values()} <= set(SHAPES)
+def test_the_variants_run_here_are_params_yamls_and_a_users_additions():
+    repo_variants = ParamsFile(REPO / "params.yaml").variant_keys()
+    assert VARIANTS == [*repo_variants, *(k for k in ADDED_VARIANTS if k not in repo_variants)]
 
 
 @pytest.mark.parametrize("key", VARIANTS)
 def test_every_variant_runs_through_reference_train_and_evaluate(repo: Path, key: str):
     metrics = run_all(repo, key)
     variant = ParamsFile(repo / "params.yaml").variant(key)
-    data_has_test = SHAPES[variant.dataset][3] > 0
+    data_has_test = shape_of(variant.dataset)[3] > 0
     for split in ("train", "test") if data_has_test else ("train",):
         expected = {"loss", "mse"} if variant.task == "regression" else {"loss", "accuracy"}
         assert set(metrics[split]) == expected
@@ -99,7 +107,7 @@ def test_every_variant_runs_through_reference_train_and_evaluate(repo: Path, key
     assert list(history.columns) == cols and len(history) == 1
     predictions = pd.read_csv(layout.predictions_file(repo, key))
     assert list(predictions.columns) == ["actual", "predicted"]
-    assert len(predictions) == SHAPES[variant.dataset][3 if data_has_test else 2]
+    assert len(predictions) == shape_of(variant.dataset)[3 if data_has_test else 2]
 
     checkpoint = torch.load(layout.model_file(repo, key), weights_only=True)
     assert set(checkpoint) == {"state_dict", "initial_state_dict", "config", "meta"}

@@ -1,17 +1,22 @@
 """The figure catalogue: every figure lrlab draws and when a variant gets it.
 
-One entry per figure: its file name, the caption the report shows and a predicate on the
-variant (its model, loss and data, never its name). ``train@<variant>`` draws
-:func:`figures_for` with :data:`lrlab.plotting.draw.DRAW`; ``lesson_figures`` draws
-:data:`LESSON_FIGURES`; the report orders and captions what it finds with :func:`caption`.
-Nothing here imports matplotlib, so the report stays light.
+Each figure is one module of :mod:`lrlab.plotting.figures`, found here by listing that
+package: its file name, the caption the report shows, a predicate on the variant (its model,
+loss and data, never its name) and its drawing. ``train@<variant>`` draws
+:func:`figures_for`; ``lesson_figures`` draws :data:`LESSON_FIGURES`; the report orders and
+captions what it finds with :func:`ordered`. Nothing here imports matplotlib, so the report
+stays light.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from lrlab.plotting import figures
 
 if TYPE_CHECKING:
     from lrlab.plotting.inputs import Inputs
@@ -19,72 +24,29 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Entry:
-    """One figure: ``<name>.png`` in the variant's figure folder, drawn by
-    ``lrlab.plotting.draw.DRAW[name]``."""
+    """One figure: ``<name>.png`` in its owner's figure folder."""
 
     name: str
     caption: str
     applies: Callable[[Inputs], bool]
+    draw: Callable[..., Any]  # (inputs) -> Figure for a variant figure, () -> Figure for a lesson's
 
 
-def _one_layer(c: Inputs) -> bool:
-    return c.cfg.model.kind != "mlp"
+def _entries() -> tuple[list[Entry], list[Entry]]:
+    found: list[tuple[bool, int, Entry]] = []
+    for info in pkgutil.iter_modules(figures.__path__):
+        module = importlib.import_module(f"{figures.__name__}.{info.name}")
+        lessons = getattr(module, "LESSONS", False)
+        name = getattr(module, "NAME", info.name)
+        applies = getattr(module, "applies", lambda c: False)
+        found.append((lessons, module.ORDER, Entry(name, module.CAPTION, applies, module.draw)))
+    found.sort(key=lambda item: item[1])
+    return [e for lessons, _, e in found if not lessons], [e for lessons, _, e in found if lessons]
 
 
-VARIANT_FIGURES: tuple[Entry, ...] = (
-    Entry("curves", "loss and accuracy per epoch", lambda c: True),
-    Entry(
-        "probability",
-        "P(y = 1) against x, the 0.5 line, the training points",
-        lambda c: _one_layer(c) and c.loss_spec.binary and c.n_features == 1,
-    ),
-    Entry(
-        "fit",
-        "data and the fitted line",
-        lambda c: _one_layer(c) and c.cfg.task == "regression" and c.n_features == 1,
-    ),
-    Entry(
-        "boundary",
-        "decision boundary before and after training",
-        lambda c: _one_layer(c) and c.loss_spec.binary and c.n_features == 2,
-    ),
-    Entry(
-        "sigmoid",
-        "training examples at their scores under the sigmoid",
-        lambda c: _one_layer(c) and c.loss_spec.binary and c.n_features == 2,
-    ),
-    Entry(
-        "baseline",
-        "loss vs the prior's entropy, accuracy vs the majority rate",
-        lambda c: c.cfg.model.kind == "mlp" and c.loss_spec.binary,
-    ),
-    Entry(
-        "regions",
-        "points and predicted class regions",
-        lambda c: c.cfg.model.kind == "mlp" and c.n_features == 2 and c.cfg.task != "regression",
-    ),
-    Entry("samples", "test images with their labels", lambda c: c.is_images),
-    Entry(
-        "first_image",
-        "the first training image, titled with its label (as lesson 001 shows one)",
-        lambda c: c.is_images,
-    ),
-    Entry(
-        "confusion",
-        "confusion matrix on the test set",
-        lambda c: c.is_images and c.cfg.task == "classification",
-    ),
-    Entry(
-        "weights",
-        "each class's weights as a 28x28 image",
-        lambda c: c.is_images and c.cfg.model.kind == "softmax",
-    ),
-)
-
-LESSON_FIGURES: tuple[tuple[str, str], ...] = (
-    ("activations", "relu, sigmoid, tanh and softplus over [-5, 5] (lesson 003)"),
-    ("sigmoid", "the sigmoid σ(z) and its 0.5 threshold (lesson 002)"),
-)
+_variant, _lesson = _entries()
+VARIANT_FIGURES: tuple[Entry, ...] = tuple(_variant)
+LESSON_FIGURES: tuple[Entry, ...] = tuple(_lesson)
 
 
 def figures_for(inputs: Inputs) -> list[Entry]:
@@ -92,6 +54,11 @@ def figures_for(inputs: Inputs) -> list[Entry]:
     return [entry for entry in VARIANT_FIGURES if entry.applies(inputs)]
 
 
+def entry(name: str) -> Entry:
+    """The variant figure ``name``."""
+    return next(e for e in VARIANT_FIGURES if e.name == name)
+
+
 def ordered(lessons: bool) -> list[tuple[str, str]]:
     """``(name, caption)`` of the lesson figures or of the variant figures, in order."""
-    return list(LESSON_FIGURES) if lessons else [(e.name, e.caption) for e in VARIANT_FIGURES]
+    return [(e.name, e.caption) for e in (LESSON_FIGURES if lessons else VARIANT_FIGURES)]

@@ -21,7 +21,6 @@ from lrlab.datasets.prepared import PreparedData
 from lrlab.io import atomic_dir, write_bytes
 from lrlab.plotting.catalogue import LESSON_FIGURES, figures_for
 from lrlab.plotting.common import to_png
-from lrlab.plotting.draw import DRAW, LESSON_DRAW
 from lrlab.plotting.inputs import Inputs
 
 Drawing = tuple[str, Callable[[], Figure]]
@@ -47,11 +46,11 @@ def variant_figures(
     """Draw ``variants.<key>``'s figures into ``figures/<key>/``; ``data`` and ``checkpoint``
     are read from their files unless given (:class:`~lrlab.plotting.inputs.Inputs`)."""
     inputs = Inputs(root, key, variant, data, checkpoint)
-    drawings = [(e.name, lambda e=e: DRAW[e.name](inputs)) for e in figures_for(inputs)]
+    drawings = [(e.name, lambda e=e: e.draw(inputs)) for e in figures_for(inputs)]
     return draw_into(layout.figures_dir(root, key), drawings)
 
 
 def lesson_figures(root: Path) -> list[str]:
     """Draw the lessons' illustrations into ``figures/lessons/``."""
-    drawings = [(name, LESSON_DRAW[name]) for name, _ in LESSON_FIGURES]
+    drawings = [(e.name, e.draw) for e in LESSON_FIGURES]
     return draw_into(layout.figures_dir(root, layout.LESSON_FIGURES), drawings)

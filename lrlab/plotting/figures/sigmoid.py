@@ -1,0 +1,26 @@
+"""Figure ``sigmoid``: training examples at their scores under the sigmoid;
+drawn for a one-layer binary classifier of two features."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from lrlab.plotting.inputs import Inputs
+
+CAPTION = "training examples at their scores under the sigmoid"
+ORDER = 5  # its place in the catalogue and the report
+
+
+def applies(c: Inputs) -> bool:
+    return c.cfg.model.kind != "mlp" and c.loss_spec.binary and c.n_features == 2
+
+
+def draw(c: Inputs) -> Figure:
+    from lrlab.plotting import boundary
+
+    weight, bias = c.linear
+    scores = c.x @ weight[0] + bias[0]
+    return boundary.score_sigmoid(scores, c.y, title=f"{c.title}\nafter training")
