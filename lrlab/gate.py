@@ -7,7 +7,7 @@ better, or ``report`` (shown, never gated). With ``bound = max(abs_tol, rel_tol 
 a metric is WORSE when ``higher``: ``now < baseline - bound``, or ``lower``:
 ``now > baseline + bound``. :func:`compare` is pure: it takes dicts and returns :class:`Row`
 objects; the report helpers turn rows into text. Reading files and git is left to
-``stages/check_metrics.py``.
+:mod:`lrlab.gate_repo` (``lrlab gate``).
 """
 
 from __future__ import annotations

@@ -4,15 +4,17 @@ A queued seed sweep is a set of experiments that differ from each other only in 
 variant's ``seed_offset``. :func:`runs_of` turns the JSON of ``dvc exp show --json`` into one
 record per run (workspace, baseline commits and experiments); :func:`seed_runs` keeps those
 of one variant's configuration, one per distinct seed; :func:`summarize` gives mean and
-sample standard deviation of a metric across them. A variant with ``seed_sweep: N`` records
-its numbers under N seeds in ``seeds/<variant>.json`` (:class:`SeedSweep`, read by
-:func:`read_seed_sweep`); :func:`quantiles` and :func:`percentile_of` summarise them for the
-report. No torch here.
+sample standard deviation of a metric across them; :func:`experiment_stats` tabulates them
+for ``lrlab seeds``. A variant with ``seed_sweep: N`` records its numbers under N seeds in
+``seeds/<variant>.json`` (:class:`SeedSweep`, read by :func:`read_seed_sweep`);
+:func:`quantiles` and :func:`percentile_of` summarise them for the report. No torch here.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,6 +110,59 @@ def summarize(values: list[float]) -> tuple[float, float]:
     if len(values) < 2:
         return mean, 0.0
     return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+# --- a seed sweep of DVC experiments (``lrlab seeds``) -----------------------------------------
+
+
+def exp_show(repo: Path) -> list[dict[str, Any]]:
+    """The parsed output of ``dvc exp show --json`` in ``repo``."""
+    try:
+        done = subprocess.run(
+            ["dvc", "exp", "show", "--json"], cwd=repo, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", "") or str(exc)
+        raise LrlabError(f"`dvc exp show --json` failed in {repo}: {detail.strip()}") from None
+    return json.loads(done.stdout)
+
+
+def baseline(runs: list[Run], variant: str) -> Run:
+    """The first run that has ``variant``, in ``dvc exp show`` order (the workspace first)."""
+    for candidate in runs:
+        if variant in candidate.params.get("variants", {}):
+            return candidate
+    raise LrlabError(
+        f"no run has a variant '{variant}'. Check the name against `variants:` in params.yaml."
+    )
+
+
+def experiment_stats(variant: str, keys: list[str], repo: Path, saved: Path | None = None) -> str:
+    """A Markdown table of ``variant``'s seed runs among the experiments of ``repo`` (or of a
+    saved ``dvc exp show --json``), one column per dotted metric key, then each metric's
+    mean ± sample std over them."""
+    data = json.loads(saved.read_text()) if saved else exp_show(repo)
+    runs = runs_of(data)
+    rel = layout.relative(".", layout.metrics_file(".", variant))
+    chosen = seed_runs(runs, variant, baseline(runs, variant))
+    if not chosen:
+        raise LrlabError(f"no experiment holds {rel}; run the sweep first.")
+    lines = ["| run | seed | " + " | ".join(keys) + " |", "|" + "---|" * (2 + len(keys))]
+    columns: dict[str, list[float]] = {m: [] for m in keys}
+    for r in chosen:
+        cells = []
+        for m in keys:
+            value = metric_value(r.metrics[rel], m)
+            cells.append("—" if value is None else f"{value:.6g}")
+            if value is not None:
+                columns[m].append(value)
+        lines.append(f"| {r.name} | {seed_of(r, variant)} | " + " | ".join(cells) + " |")
+    lines.append(f"\n{variant} over {len(chosen)} seeds (mean ± sample std):")
+    for m, values in columns.items():
+        if values:
+            mean, std = summarize(values)
+            lines.append(f"  {m}: {mean:.6g} ± {std:.2g}  (n = {len(values)})")
+    return "\n".join(lines)
 
 
 # --- the pipeline's own seed sweep (``seed_sweep: N``; lrlab.seed_sweep) ----------------------

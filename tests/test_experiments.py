@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from lrlab.cli import dispatch
 from lrlab.seeds import Run, metric_value, runs_of, seed_runs, summarize
-from stages import seed_stats
 
 REPO = Path(__file__).resolve().parents[1]
 TARGETS = ["train@linear_toy", "train@study_hours"]
@@ -60,10 +60,10 @@ def test_metric_value_and_single_value_summary():
     assert isinstance(Run("x", {}, {}), Run)
 
 
-def test_seed_stats_cli_prints_mean_and_std(tmp_path, capsys):
+def test_lrlab_seeds_prints_mean_and_std(tmp_path, capsys):
     saved = tmp_path / "exp.json"
     saved.write_text(json.dumps(fake_exp_show()))
-    seed_stats.main(["v", "--json", str(saved), "--metric", "test.accuracy"])
+    dispatch(["seeds", "v", "--json", str(saved), "--metric", "test.accuracy"])
     out = capsys.readouterr().out
     assert "| s2 | 2019 | 0.94 |" in out
     assert "test.accuracy: 0.92 ± 0.02  (n = 3)" in out
@@ -114,7 +114,7 @@ def test_exp_run_reruns_only_the_changed_variant(project):
 
 def test_seed_sweep_summarises_over_experiments(project, capsys):
     dvc(project, "exp", "run", "--temp", "-S", "variants.study_hours.seed_offset=1", *TARGETS)
-    seed_stats.main(["study_hours", "--repo", str(project), "--metric", "train.loss"])
+    dispatch(["seeds", "study_hours", "--repo", str(project), "--metric", "train.loss"])
     out = capsys.readouterr().out
     assert "study_hours over 2 seeds" in out
     assert "| 2018 |" in out

@@ -1,4 +1,4 @@
-"""Metric gate: rules parsing, pure comparison, and the CLI on tmp git repositories."""
+"""Metric gate: rules parsing, pure comparison, and `lrlab gate` on tmp git repositories."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import yaml
 from pydantic import ValidationError
 
 from lrlab import gate, layout
+from lrlab.cli import dispatch
 from lrlab.gate import GateError, MetricsRegressed
-from stages.check_metrics import main
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -211,7 +211,7 @@ def test_failure_sentence_names_metric_amount_and_rule() -> None:
     )
 
 
-# --- the stage on tmp git repositories ----------------------------------------------------
+# --- `lrlab gate` on tmp git repositories ---------------------------------------------------
 
 
 def git(repo: Path, *args: str) -> str:
@@ -248,7 +248,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def check(repo: Path, *args: str) -> None:
-    main(["--repo", str(repo), *args])
+    dispatch(["gate", "--repo", str(repo), *args])
 
 
 def test_unchanged_metrics_pass(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -326,7 +326,7 @@ def test_no_baseline_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_cli_exit_codes(repo: Path) -> None:
-    cmd = [sys.executable, "-m", "stages.check_metrics", "--repo", str(repo)]
+    cmd = [sys.executable, "-m", "lrlab.cli", "gate", "--repo", str(repo)]
     passed = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     assert passed.returncode == 0, passed.stderr
     write(repo, "mnist_mlp", metrics(test__accuracy=0.9702))

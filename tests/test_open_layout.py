@@ -170,7 +170,7 @@ def test_new_variants_are_in_dvc_plots_and_metrics(project):
 
 
 def test_the_gate_covers_new_variants_with_default_rules(project):
-    out = run(project, sys.executable, "-m", "stages.check_metrics", "--rev", "HEAD")
+    out = run(project, sys.executable, "-m", "lrlab.cli", "gate", "--rev", "HEAD")
     assert "PASSED" in out
     for key in ADDED:
         assert key in out, key

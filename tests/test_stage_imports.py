@@ -1,6 +1,6 @@
-"""Stages that do not train or evaluate a model never import torch or torchvision: each
-import costs a second or more per stage process. Checked in fresh interpreters; plus the
-prepared-data format round trip they rely on and the stdlib CSV writer."""
+"""Stages that do not train or evaluate a model, and the `lrlab` command's gate and seeds, never
+import torch or torchvision: each import costs a second or more per process. Checked in fresh
+interpreters; plus the prepared-data format round trip they rely on and the stdlib CSV writer."""
 
 from __future__ import annotations
 
@@ -25,10 +25,14 @@ def test_modules_of_the_light_stages_import_no_torch():
         "reference",
         "figures",
         "report",
-        "check_metrics",
-        "seed_stats",
     ]
     code = "\n".join(f"import stages.{m}" for m in modules)
+    assert imported_after(code, REPO) == []
+
+
+def test_the_lrlab_command_and_its_gate_and_seeds_import_no_torch():
+    # the parser imports every command module, as `lrlab --help` does
+    code = "import lrlab.cli\nlrlab.cli.build_parser()"
     assert imported_after(code, REPO) == []
 
 

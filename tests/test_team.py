@@ -105,7 +105,7 @@ def test_a_sweep_run_on_a_worker_reaches_the_hub_and_restores_on_a_third_machine
             offsets[params["variants"]["linear_toy"]["seed_offset"]] = metrics["train"]["loss"]
     assert sorted(offsets) == list(SWEEP), shown
     assert len(set(offsets.values())) == len(SWEEP), "each seed gives its own training run"
-    summary = run(hub, sys.executable, "-m", "stages.seed_stats", "linear_toy")
+    summary = run(hub, sys.executable, "-m", "lrlab.cli", "seeds", "linear_toy")
     assert "linear_toy over 3 seeds" in summary, summary  # the baseline and the two pulled
 
     third = clone(team, "third")

@@ -1,5 +1,6 @@
 """The fault-injection suite's helpers: run a stage's entry point (in-process through the
-``run()`` wrapper, or as ``python -m stages.<name>``) and check its one-paragraph error."""
+``run()`` wrapper, or as ``python -m stages.<name>``) or an ``lrlab`` command (in-process
+through ``lrlab.cli.main``, or as ``python -m lrlab.cli``) and check its one-paragraph error."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from lrlab import cli
 from stages._cli import run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,14 +38,10 @@ class Outcome:
         return message
 
 
-def call_stage(
-    capsys: pytest.CaptureFixture[str], main: Callable[[list[str]], None], *args: object
-) -> Outcome:
-    """``run(main, args)`` as ``python -m stages.<name>`` would, capturing exit status and
-    output."""
+def _outcome(capsys: pytest.CaptureFixture[str], call: Callable[[], None]) -> Outcome:
     capsys.readouterr()
     try:
-        run(main, [str(a) for a in args])
+        call()
         code = 0
     except SystemExit as exc:
         code = int(exc.code or 0)
@@ -51,10 +49,23 @@ def call_stage(
     return Outcome(code, captured.out, captured.err)
 
 
-def run_module(
-    stage: str, *args: object, cwd: Path = REPO, env: dict[str, str] | None = None
+def call_stage(
+    capsys: pytest.CaptureFixture[str], main: Callable[[list[str]], None], *args: object
 ) -> Outcome:
-    """``python -m stages.<stage> args`` in a subprocess (one thread), from ``cwd``."""
+    """``run(main, args)`` as ``python -m stages.<name>`` would, capturing exit status and
+    output."""
+    return _outcome(capsys, lambda: run(main, [str(a) for a in args]))
+
+
+def call_lrlab(capsys: pytest.CaptureFixture[str], *args: object) -> Outcome:
+    """``lrlab args`` in-process (``lrlab.cli.main``), capturing exit status and output."""
+    return _outcome(capsys, lambda: cli.main([str(a) for a in args]))
+
+
+def _python_m(
+    module: str, args: tuple[object, ...], cwd: Path, env: dict[str, str] | None
+) -> Outcome:
+    """``python -m <module> args`` in a subprocess (one thread), from ``cwd``."""
     environ = {
         **os.environ,
         "PYTHONPATH": str(REPO),
@@ -63,7 +74,7 @@ def run_module(
         **(env or {}),
     }
     result = subprocess.run(
-        [sys.executable, "-m", f"stages.{stage}", *map(str, args)],
+        [sys.executable, "-m", module, *map(str, args)],
         cwd=cwd,
         env=environ,
         capture_output=True,
@@ -71,6 +82,19 @@ def run_module(
         timeout=120,
     )
     return Outcome(result.returncode, result.stdout, result.stderr)
+
+
+def run_module(
+    stage: str, *args: object, cwd: Path = REPO, env: dict[str, str] | None = None
+) -> Outcome:
+    """``python -m stages.<stage> args`` in a subprocess (one thread), from ``cwd``."""
+    return _python_m(f"stages.{stage}", args, cwd, env)
+
+
+def run_lrlab(*args: object, cwd: Path = REPO, env: dict[str, str] | None = None) -> Outcome:
+    """``lrlab args`` as ``python -m lrlab.cli args`` in a subprocess (one thread), from
+    ``cwd``: the installed ``lrlab`` script may import another checkout's code."""
+    return _python_m("lrlab.cli", args, cwd, env)
 
 
 def visible_files(path: Path) -> list[str]:

@@ -1,5 +1,6 @@
 """Metric-gate faults: a metrics file that is missing, unreadable or malformed fails the gate
-(exit 1) with the file named and the stage that rewrites it. The gate writes nothing."""
+(``lrlab gate``, exit 1) with the file named and the stage that rewrites it. The gate writes
+nothing."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from faultkit import REPO, call_stage, run_module
+from faultkit import REPO, call_lrlab, run_lrlab
 
 from lrlab import layout
-from stages import check_metrics
 
 METRICS = {"train": {"loss": 0.25, "accuracy": 0.9}, "test": {"accuracy": 0.88}}
 
@@ -91,21 +91,21 @@ DAMAGED = {
 def test_a_missing_or_unreadable_metrics_file_fails_the_gate_naming_it(repo, capsys, case):
     damage, says = DAMAGED[case]
     damage(layout.metrics_file(repo, "two_clusters"))
-    result = call_stage(capsys, check_metrics.main, "--repo", repo)
+    result = call_lrlab(capsys, "gate", "--repo", repo)
     assert f"{shown('two_clusters')}{says}" in result.error
-    assert result.error.startswith("error (check_metrics): ")
+    assert result.error.startswith("error (gate): ")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
 def test_a_metrics_file_without_read_permission_fails_the_gate(repo, capsys):
     layout.metrics_file(repo, "two_clusters").chmod(0)
-    message = call_stage(capsys, check_metrics.main, "--repo", repo).error
+    message = call_lrlab(capsys, "gate", "--repo", repo).error
     assert f"{shown('two_clusters')}: cannot be read (Permission denied)" in message
 
 
 def test_a_missing_metrics_folder_names_every_file(repo, capsys):
     shutil.rmtree(layout.metrics_file(repo, "mnist_mlp").parent)
-    message = call_stage(capsys, check_metrics.main, "--repo", repo).error
+    message = call_lrlab(capsys, "gate", "--repo", repo).error
     assert "2 metric check(s) failed" in message
     for variant in ("mnist_mlp", "two_clusters"):
         assert f"{shown(variant)} is in the baseline at HEAD but not in the" in message
@@ -116,7 +116,7 @@ def test_a_malformed_baseline_is_named_with_its_revision(repo, capsys):
     path.write_text("{")
     git(repo, "commit", "-q", "-am", "broken")
     path.write_text(json.dumps(METRICS))
-    message = call_stage(capsys, check_metrics.main, "--repo", repo).error
+    message = call_lrlab(capsys, "gate", "--repo", repo).error
     assert f"{shown('mnist_mlp')} at HEAD: not valid JSON" in message
     assert f"Compare with another revision (--rev), or commit a fixed {shown('mnist_mlp')}" in (
         message
@@ -125,7 +125,7 @@ def test_a_malformed_baseline_is_named_with_its_revision(repo, capsys):
 
 def test_the_gate_as_a_subprocess_exits_1_naming_the_file(repo):
     layout.metrics_file(repo, "mnist_mlp").write_text("{oops")
-    result = run_module("check_metrics", "--repo", repo)
+    result = run_lrlab("gate", "--repo", repo)
     assert f"{shown('mnist_mlp')} (workspace): not valid JSON" in result.error
     layout.metrics_file(repo, "mnist_mlp").write_text(json.dumps(METRICS))
-    assert run_module("check_metrics", "--repo", repo).code == 0
+    assert run_lrlab("gate", "--repo", repo).code == 0

@@ -1,23 +1,18 @@
-"""Metric gate: compare the workspace's metrics/*.json with those committed at a revision.
+"""The metric gate on a git repository: the baseline metrics committed at a revision (any git
+revision or a DVC experiment's name), the workspace's metrics files, the rules file, and the
+printed comparison. :func:`check` is all of ``lrlab gate``; the comparison itself is pure, in
+:mod:`lrlab.gate`.
 
-    python -m stages.check_metrics [--rev HEAD] [--md summary.md] [--rules metrics_rules.yaml]
-                                   [--metrics-dir metrics] [--repo .]
-
-``--rev`` takes any git revision (a commit, branch, tag, ``HEAD~1``, a merge base) or the
-name of a DVC experiment; ``--md`` also writes the comparison as Markdown, regressions first,
-for a pull-request comment or a CI job summary (``$GITHUB_STEP_SUMMARY``).
-
-Paths are relative to the repository root (``--repo``, default: the one holding the current
-directory). Prints one row per metric, a summary line and, for each failure, a sentence; exits
-1 when a gated metric is worse than its bound (rules in metrics_rules.yaml), a variant's
-metrics file of the baseline is missing from the workspace, or a metrics file is malformed.
-When the revision holds no metrics (or the repository has no commits), there is nothing to
-compare and the gate passes.
+Paths are relative to the repository root. :func:`check` prints one row per metric, a summary
+line and a note per unused rule, and raises :class:`MetricsRegressed` naming every failure when
+a gated metric is worse than its bound, or a variant's metrics file of the baseline is missing
+from the workspace; a malformed metrics or rules file is a :class:`GateError`. When the
+revision holds no metrics (or the repository has no commits), there is nothing to compare and
+the gate passes.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 from pathlib import Path
@@ -25,10 +20,9 @@ from typing import Any
 
 import yaml
 
-from lrlab import gate, layout
+from lrlab import gate
 from lrlab.gate import GateError, MetricsRegressed, Row
 from lrlab.io import write_text
-from stages._cli import run
 
 
 def git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -182,63 +176,38 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(line(c) for c in (HEADER, dashes, *cells))
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m stages.check_metrics",
-        description="Fail when metrics got worse than at a git revision, beyond the tolerances "
-        "in the rules file.",
-    )
-    parser.add_argument(
-        "--rev", default="HEAD", help="baseline: a git revision or experiment name (HEAD)"
-    )
-    parser.add_argument(
-        "--md", type=Path, help="also write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY)"
-    )
-    parser.add_argument(
-        "--rules", default="metrics_rules.yaml", help="rules file, relative to the repository"
-    )
-    parser.add_argument(
-        "--metrics-dir", default=layout.METRICS, help="metrics directory, relative to the repo"
-    )
-    parser.add_argument("--repo", default=".", help="repository (default: current directory)")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str]) -> None:
-    """Print the comparison; raise :class:`MetricsRegressed` when a check fails."""
-    args = parse_args(argv)
-    repo = repo_root(Path(args.repo))
-    rules = load_rules(repo / args.rules, args.rules)
-    metrics = inside(repo, args.metrics_dir)
-    commit = resolve_rev(repo, args.rev)
-    baseline = read_baseline(repo, commit, args.rev, metrics) if commit else {}
+def check(repo: Path, rev: str, rules_file: str, metrics_dir: str, md: Path | None = None) -> None:
+    """Compare the metrics in ``metrics_dir`` of the work tree holding ``repo`` with those
+    committed at ``rev`` under the rules in ``rules_file``; print the comparison, and write it
+    as Markdown to ``md`` too. Raise :class:`MetricsRegressed` when a check fails."""
+    repo = repo_root(repo)
+    rules = load_rules(repo / rules_file, rules_file)
+    metrics = inside(repo, metrics_dir)
+    commit = resolve_rev(repo, rev)
+    baseline = read_baseline(repo, commit, rev, metrics) if commit else {}
     if not baseline:
         why = "the repository has no commits yet" if commit is None else "nothing committed there"
-        message = f"no baseline: no {metrics}/*.json at {args.rev} ({why}); nothing to compare."
+        message = f"no baseline: no {metrics}/*.json at {rev} ({why}); nothing to compare."
         print(message + " Pass.")
-        if args.md:
-            write_text(args.md, f"### Metric gate vs `{args.rev}`\n\n{message} Passed.\n")
+        if md:
+            write_text(md, f"### Metric gate vs `{rev}`\n\n{message} Passed.\n")
         return
     rows = gate.compare(baseline, read_workspace(repo, metrics), rules)
-    label = f"{args.rev} ({commit[:10]})"
+    label = f"{rev} ({commit[:10]})"
     notes = [
-        f"note: rule '{p}' in {args.rules} matched no metric"
+        f"note: rule '{p}' in {rules_file} matched no metric"
         for p in gate.unused_rules(rules, rows)
     ]
     # flush: in a CI log the error (stderr) must come after the table (stdout)
     print(format_table(rows), gate.summary(rows, label), *notes, sep="\n", flush=True)
-    if args.md:
-        write_text(args.md, gate.markdown(rows, label))
-    failures = [gate.explain(r, args.rev, metrics, args.rules) for r in rows if r.fails]
+    if md:
+        write_text(md, gate.markdown(rows, label))
+    failures = [gate.explain(r, rev, metrics, rules_file) for r in rows if r.fails]
     if failures:
         raise MetricsRegressed(
             f"{len(failures)} metric check(s) failed against {label}:\n  - "
             + "\n  - ".join(failures)
             + f"\nIf a change is intended, commit the new {metrics}/ so it becomes the baseline, "
-            f"or adjust the rule in {args.rules}; otherwise look for the cause with "
-            f"`git diff {args.rev} -- params.yaml lrlab stages`."
+            f"or adjust the rule in {rules_file}; otherwise look for the cause with "
+            f"`git diff {rev} -- params.yaml lrlab stages`."
         )
-
-
-if __name__ == "__main__":
-    run(main)
