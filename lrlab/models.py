@@ -20,7 +20,7 @@ from torch import nn
 from lrlab import layout
 from lrlab.config import ModelConfig, VariantConfig, prepare_stage
 from lrlab.errors import ConfigError, DataError
-from lrlab.loss_table import LOSSES
+from lrlab.loss_table import LOSSES, names, spoken
 
 ACTIVATIONS = {"sigmoid": torch.sigmoid, "relu": torch.relu, "tanh": torch.tanh}
 CHECKPOINT_KEYS = {"state_dict", "initial_state_dict", "config", "meta"}
@@ -253,7 +253,7 @@ def check_data_fits(
             )
     task = data_task(y, info)
     if task != variant.task:
-        fits = "mse or mse_sum" if task == "regression" else "bce, bce_logits or cross_entropy"
+        fits = spoken(names(task))
         raise ConfigError(
             f"variants.{key}.loss = '{variant.loss}' is a {variant.task} loss, but dataset "
             f"'{variant.dataset}' is a {task} dataset. Use loss {fits}, or another dataset."
@@ -269,6 +269,6 @@ def check_data_fits(
                 + (
                     f"Set the last of variants.{key}.model.sizes to {k}."
                     if multiclass
-                    else "Use loss cross_entropy with a softmax or mlp model."
+                    else f"Use loss {spoken(names(multiclass=True))} with a softmax or mlp model."
                 )
             )

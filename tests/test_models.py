@@ -13,8 +13,8 @@ from torch import nn
 from lrlab.config import ModelConfig, VariantConfig
 from lrlab.errors import ConfigError, DataError
 from lrlab.loss_table import LOSSES as TABLE
+from lrlab.loss_table import names, spoken
 from lrlab.losses import (
-    FUNCTIONS,
     bce_clamped,
     get_loss,
     predict_labels,
@@ -125,10 +125,30 @@ def test_bce_sum_is_n_times_bce_and_all_losses_agree_on_the_objective():
     assert torch.allclose(get_loss("bce_sum")(p, y), 10 * mean)
 
 
+def test_each_loss_is_the_torch_function_its_table_entry_names():
+    expected = {
+        "mse": F.mse_loss,
+        "mse_sum": (F.mse_loss, {"reduction": "sum"}),
+        "bce": F.binary_cross_entropy,
+        "bce_sum": (F.binary_cross_entropy, {"reduction": "sum"}),
+        "bce_clamped": bce_clamped,
+        "bce_logits": F.binary_cross_entropy_with_logits,
+        "cross_entropy": F.cross_entropy,
+    }
+    for name, function in expected.items():
+        found = get_loss(name)
+        if isinstance(function, tuple):
+            base, options = function
+            assert (found.func, found.args, found.keywords) == (base, (), options), name
+        else:
+            assert found is function, name
+        assert get_loss(name) is found, "resolved once"
+    assert set(TABLE) >= set(expected)
+
+
 def test_targets_and_labels_take_the_loss_specific_shape():
     y = torch.tensor([0, 1, 1])
-    assert set(FUNCTIONS) == set(TABLE)  # every loss in the table has a function, and back
-    for name in FUNCTIONS:
+    for name in TABLE:
         t = shape_targets(y, name)
         if name == "cross_entropy":
             assert t.dtype == torch.int64 and t.shape == (3,)
@@ -196,10 +216,14 @@ def test_data_must_fit_the_model():
     with pytest.raises(ConfigError) as info:
         check_data_fits("d", variant(), torch.zeros(10, 5), y, {})
     assert "variants.d.model.sizes" in str(info.value) and "5 features" in str(info.value)
-    with pytest.raises(ConfigError, match="regression dataset"):
+    with pytest.raises(ConfigError, match="regression dataset") as info:
         check_data_fits("d", variant(), x, y.float(), {"task": "regression"})
-    with pytest.raises(ConfigError, match="has 3"):
+    # every regression loss of the table, as a list
+    assert f"Use loss {spoken(names('regression'))}, or another dataset." in str(info.value)
+    assert "Use loss mse" in str(info.value) and "mse_sum" in str(info.value)
+    with pytest.raises(ConfigError, match="has 3") as info:
         check_data_fits("d", variant(), x, torch.arange(10) % 3, {"num_classes": 3})
+    assert "Use loss cross_entropy with a softmax or mlp model." in str(info.value)
     softmax = variant(model={"kind": "softmax", "sizes": [8, 4]}, loss="cross_entropy")
     with pytest.raises(ConfigError, match="Set the last of variants.d.model.sizes to 3"):
         check_data_fits("d", softmax, x, torch.arange(10) % 3, {"num_classes": 3})
