@@ -21,6 +21,7 @@ Task = Literal["regression", "classification"]
 # a loss's NumPy objective for L-BFGS: scores z [b, 1] and targets [b] -> the summed loss and
 # d loss / d z [b, 1] (lrlab.objectives evaluates it block by block)
 Head = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
+HUBER_DELTA = 1.0  # huber: quadratic within 1 target unit of the target, linear beyond
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,16 @@ class LossSpec:
         """Whether the loss is the squared error (its mean, or sum): the metrics take its
         value from the mean squared error."""
         return self.reference == "lstsq"
+
+
+def huber_head(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """The summed Huber loss of scores ``z`` against ``y`` and its derivative in ``z``:
+    ``r² / 2`` for a residual ``|r| <= delta``, ``delta (|r| - delta / 2)`` beyond, as torch's
+    ``huber_loss``."""
+    r = z[:, 0] - y
+    size = np.abs(r)
+    loss = np.where(size <= HUBER_DELTA, 0.5 * r * r, HUBER_DELTA * (size - 0.5 * HUBER_DELTA))
+    return float(loss.sum()), np.clip(r, -HUBER_DELTA, HUBER_DELTA)[:, None]
 
 
 FUNCTIONAL = "torch.nn.functional"
@@ -144,6 +155,17 @@ LOSSES: dict[str, LossSpec] = {
         label="cross-entropy (nats, mean)",
         torch=f"{FUNCTIONAL}:cross_entropy",
         reference="softmax",
+    ),
+    "huber": LossSpec(  # robust regression: outliers pull the fit linearly, not quadratically
+        task="regression",
+        output="raw",
+        takes="a regression output",
+        outputs="one",
+        label=f"Huber loss, δ = {HUBER_DELTA:g} (mean)",
+        torch=f"{FUNCTIONAL}:huber_loss",
+        options={"delta": HUBER_DELTA},
+        reference="lbfgs",
+        head=huber_head,
     ),
 }
 LossName = Literal[tuple(LOSSES)]  # the config's allowed values, in table order

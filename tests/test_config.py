@@ -327,13 +327,14 @@ def test_in_and_out_are_the_only_words_allowed_as_widths(tmp_path):
 
 @pytest.mark.parametrize("loss", list(LOSSES))
 def test_model_output_defaults_from_the_loss(loss):
-    kind = {"mse": "linear", "mse_sum": "linear", "cross_entropy": "softmax"}.get(loss, "logistic")
+    regression = ("mse", "mse_sum", "huber")
+    kind = "linear" if loss in regression else "softmax" if loss == "cross_entropy" else "logistic"
     variant = variant_of({"kind": kind}, loss)
     expected = "sigmoid" if loss in ("bce", "bce_sum", "bce_clamped") else "raw"
     assert LOSSES[loss].output == expected
     assert variant.model.output == expected
     assert variant.task == LOSSES[loss].task
-    assert variant.task == ("regression" if loss in ("mse", "mse_sum") else "classification")
+    assert variant.task == ("regression" if loss in regression else "classification")
 
 
 def test_model_output_defaults_from_the_loss_in_params_yaml(tmp_path):
