@@ -41,6 +41,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from lrlab.config import ModelConfig
 from lrlab.errors import ConfigError
 from lrlab.loss_table import LOSSES, LossSpec, names, spoken, task_of
+from lrlab.model_kinds import KINDS
 from lrlab.objectives import (
     Objective,
     logistic_objective,
@@ -295,13 +296,13 @@ def compute_reference(
     if regression:
         x, x_test, y, y_test = (_array(a, np.float64) for a in (x, x_test, y, y_test))
         out = regression_reference(spec, x, y, x_test, y_test, scale)
-    elif model.kind == "mlp":
+    elif not KINDS[model.kind].convex:
         out = mlp_baseline(x, y, x_test, y_test, k, scale)
     elif spec.reference == "softmax":
         out = softmax_reference(x, y, x_test, y_test, k)
     else:
         out = logistic_reference(x, y, x_test, y_test, scale)
-    kind = "baseline" if model.kind == "mlp" else "optimum"
+    kind = "optimum" if KINDS[model.kind].convex else "baseline"
     return {
         "kind": kind,
         "loss": loss,

@@ -21,9 +21,13 @@ from lrlab.losses import (
     probabilities,
     shape_targets,
 )
+from lrlab.model_kinds import KINDS
 from lrlab.models import (
+    MLP,
+    LinearModel,
     build_model,
     check_data_fits,
+    linear_layers,
     load_weights,
     make_checkpoint,
     parse_checkpoint,
@@ -227,3 +231,11 @@ def test_data_must_fit_the_model():
     softmax = variant(model={"kind": "softmax", "sizes": [8, 4]}, loss="cross_entropy")
     with pytest.raises(ConfigError, match="Set the last of variants.d.model.sizes to 3"):
         check_data_fits("d", softmax, x, torch.arange(10) % 3, {"num_classes": 3})
+
+
+def test_each_model_kind_builds_the_model_its_table_entry_names():
+    for kind, spec in KINDS.items():
+        sizes = [3, 4, 2] if spec.hidden else [3, 1 if spec.outputs == "one" else 2]
+        model = build_model(ModelConfig(kind=kind, sizes=sizes), gen(0))
+        assert type(model) is (MLP if spec.hidden else LinearModel), kind
+        assert [layer.out_features for layer in linear_layers(model)] == sizes[1:]

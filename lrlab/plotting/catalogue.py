@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lrlab.model_kinds import KINDS
+
 if TYPE_CHECKING:
     from lrlab.plotting.inputs import Inputs
 
@@ -28,7 +30,7 @@ class Entry:
 
 
 def _one_layer(c: Inputs) -> bool:
-    return c.cfg.model.kind != "mlp"
+    return not KINDS[c.cfg.model.kind].hidden
 
 
 VARIANT_FIGURES: tuple[Entry, ...] = (
@@ -56,12 +58,12 @@ VARIANT_FIGURES: tuple[Entry, ...] = (
     Entry(
         "baseline",
         "loss vs the prior's entropy, accuracy vs the majority rate",
-        lambda c: c.cfg.model.kind == "mlp" and c.loss_spec.binary,
+        lambda c: not c.cfg.is_convex and c.loss_spec.binary,
     ),
     Entry(
         "regions",
         "points and predicted class regions",
-        lambda c: c.cfg.model.kind == "mlp" and c.n_features == 2 and c.cfg.task != "regression",
+        lambda c: not _one_layer(c) and c.n_features == 2 and c.cfg.task != "regression",
     ),
     Entry("samples", "test images with their labels", lambda c: c.is_images),
     Entry(
