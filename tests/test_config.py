@@ -408,7 +408,7 @@ KIND_MESSAGES = [
         {"kind": "softmax", "sizes": [2, 3], "output": "sigmoid"},
         "a softmax model has output 'raw', ",
     ),
-    ({"kind": "perceptron"}, "Input should be 'linear', 'logistic', 'softmax', 'mlp' or 'numpy_"),
+    ({"kind": "perceptron"}, "Input should be 'linear', 'logistic', 'softmax', 'mlp'"),
 ]
 
 
