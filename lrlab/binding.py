@@ -17,7 +17,8 @@ from lrlab import layout
 from lrlab.config import IN, OUT, ModelConfig, VariantConfig, prepare_stage
 from lrlab.datasets.prepared import PreparedData, load_prepared
 from lrlab.errors import ConfigError, DataError
-from lrlab.loss_table import LOSSES
+from lrlab.loss_table import LOSSES, names, spoken
+from lrlab.model_kinds import KINDS
 
 
 def data_task(y: Any, info: dict[str, Any]) -> str:
@@ -29,12 +30,6 @@ def data_task(y: Any, info: dict[str, Any]) -> str:
 
 def num_classes(y: Any, info: dict[str, Any]) -> int:
     return int(info.get("num_classes") or (int(y.max()) + 1 if len(y) else 0))
-
-
-def losses_for(task: str) -> str:
-    """The loss names of ``task``, as a sentence's list: ``mse, mse_sum or huber``."""
-    names = [name for name, spec in LOSSES.items() if spec.task == task]
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def resolve_widths(variant: VariantConfig, n_features: int, classes: int | None) -> VariantConfig:
@@ -86,8 +81,8 @@ def bind(name: str, variant: VariantConfig, data: PreparedData) -> VariantConfig
     if task != variant.task:
         raise ConfigError(
             f"variants.{name}.loss = '{variant.loss}' is a {variant.task} loss, but dataset "
-            f"'{variant.dataset}' is a {task} dataset. Use loss {losses_for(task)}, or another "
-            "dataset."
+            f"'{variant.dataset}' is a {task} dataset. Use loss {spoken(names(task))}, or "
+            "another dataset."
         )
     if task == "classification":
         k = num_classes(y, info)
@@ -100,7 +95,7 @@ def bind(name: str, variant: VariantConfig, data: PreparedData) -> VariantConfig
                 + (
                     f"Set the last of variants.{name}.model.sizes to {k}."
                     if multiclass
-                    else "Use loss cross_entropy with a softmax or mlp model."
+                    else f"Use loss {spoken(names(multiclass=True))} with a softmax or mlp model."
                 )
             )
     if variant.test_each_epoch and not data.has_test:  # the config checked the rest
@@ -109,7 +104,9 @@ def bind(name: str, variant: VariantConfig, data: PreparedData) -> VariantConfig
             f"split; {variant.dataset} has none. Set it to false."
         )
     optimizer = variant.optimizer
-    if variant.model.kind == "numpy_logistic" and (optimizer.momentum or optimizer.weight_decay):
+    if KINDS[variant.model.kind].trainer == "numpy" and (
+        optimizer.momentum or optimizer.weight_decay
+    ):
         raise ConfigError(
             f"variants.{name}.optimizer: the NumPy model runs plain gradient descent; use "
             "`{name: sgd, lr: ...}` without momentum or weight_decay."

@@ -27,7 +27,8 @@ from pydantic import (
 )
 
 from lrlab.errors import ConfigError
-from lrlab.loss_table import LOSSES, LossName, Task
+from lrlab.loss_table import LOSSES, LossName, Task, spoken
+from lrlab.model_kinds import KINDS, ModelKind, kinds
 
 
 def _not_a_bool(value: Any) -> Any:
@@ -144,8 +145,6 @@ DATASET_MODELS: dict[str, type[Frozen]] = {
 
 # --- variants -----------------------------------------------------------------------------
 
-ModelKind = Literal["linear", "logistic", "softmax", "mlp", "numpy_logistic"]
-CONVEX_KINDS = ("linear", "logistic", "softmax", "numpy_logistic")
 IN, OUT = "in", "out"  # an mlp's first and last width, taken from the data
 Width = PositiveInt | Literal["in", "out"]
 
@@ -155,7 +154,8 @@ class ModelConfig(Frozen):
 
     A linear, logistic or softmax model may leave ``sizes`` out: ``[features, outputs]`` is
     taken from the data. An mlp may write its first and last widths as ``in`` and ``out``.
-    ``output`` defaults to what the loss takes (:mod:`lrlab.loss_table`).
+    ``output`` defaults to what the loss takes (:mod:`lrlab.loss_table`). What each kind
+    allows: :mod:`lrlab.model_kinds`.
     """
 
     kind: ModelKind
@@ -172,8 +172,11 @@ class ModelConfig(Frozen):
 
     @model_validator(mode="after")
     def _shape_fits_kind(self) -> ModelConfig:
-        if self.kind == "mlp" and self.sizes is None:
-            raise ValueError("an mlp needs sizes: [in, hidden..., out] (e.g. [in, 16, out])")
+        kind = KINDS[self.kind]
+        if kind.hidden and self.sizes is None:
+            raise ValueError(
+                f"an {self.kind} needs sizes: [in, hidden..., out] (e.g. [in, 16, out])"
+            )
         if self.sizes is None:
             return self
         inner = self.sizes[1:-1]
@@ -181,15 +184,17 @@ class ModelConfig(Frozen):
             raise ValueError("'in' may only be the first width and 'out' only the last")
         n_layers = len(self.sizes) - 1
         out = self.sizes[-1]
-        if self.kind == "mlp" and n_layers < 2:
-            raise ValueError("an mlp needs at least one hidden layer: sizes [in, hidden..., out]")
-        if self.kind != "mlp" and n_layers != 1:
+        if kind.hidden and n_layers < 2:
+            raise ValueError(
+                f"an {self.kind} needs at least one hidden layer: sizes [in, hidden..., out]"
+            )
+        if not kind.hidden and n_layers != 1:
             raise ValueError(f"a {self.kind} model has no hidden layer: sizes must be [in, out]")
-        if self.kind in ("logistic", "numpy_logistic") and out not in (1, OUT):
+        if kind.outputs == "one" and out not in (1, OUT):
             raise ValueError(f"a {self.kind} model has one output: sizes must end with 1")
-        if self.kind == "softmax" and isinstance(out, int) and out < 2:
-            raise ValueError("a softmax model needs at least 2 outputs (classes)")
-        if self.kind in ("linear", "softmax") and self.output == "sigmoid":
+        if kind.outputs == "classes" and isinstance(out, int) and out < 2:
+            raise ValueError(f"a {self.kind} model needs at least 2 outputs (classes)")
+        if not kind.sigmoid and self.output == "sigmoid":
             raise ValueError(f"a {self.kind} model has output 'raw', not 'sigmoid'")
         return self
 
@@ -255,29 +260,31 @@ class VariantConfig(Frozen):
             raise ValueError(f"loss '{self.loss}' needs a model with 1 output, not {out}")
         if loss.multiclass and isinstance(out, int) and out < 2:
             raise ValueError(f"loss '{self.loss}' needs a model with at least 2 outputs")
-        if self.model.kind == "numpy_logistic" and (
-            self.loss != "bce" or self.optimizer.name != "sgd" or self.batch_size != "full"
-        ):
-            raise ValueError("numpy_logistic trains full-batch gradient descent on loss 'bce'")
-        if self.test_each_epoch and (
-            self.model.kind == "numpy_logistic" or loss.task != "classification"
+        kind, numpy_kinds = KINDS[self.model.kind], spoken(kinds("numpy"))
+        torch_model = kind.trainer == "torch"
+        if not torch_model and (
+            self.loss != kind.loss or self.optimizer.name != "sgd" or self.batch_size != "full"
         ):
             raise ValueError(
-                "test_each_epoch records a test accuracy: it needs a classification loss and a "
-                "torch model (not numpy_logistic); set it to false"
+                f"{self.model.kind} trains full-batch gradient descent on loss '{kind.loss}'"
             )
-        if self.log_every and (self.model.kind == "numpy_logistic" or self.batch_size == "full"):
+        if self.test_each_epoch and (not torch_model or loss.task != "classification"):
+            raise ValueError(
+                "test_each_epoch records a test accuracy: it needs a classification loss and a "
+                f"torch model (not {numpy_kinds}); set it to false"
+            )
+        if self.log_every and (not torch_model or self.batch_size == "full"):
             raise ValueError(
                 f"log_every = {self.log_every} records every N-th mini-batch's loss: it needs a "
                 "torch model and a "
                 "numeric batch_size (a full batch is one step per epoch, which the history "
                 "already holds); set it to 0"
             )
-        if self.seed_sweep and (self.model.kind == "numpy_logistic" or self.batch_size != "full"):
+        if self.seed_sweep and (not torch_model or self.batch_size != "full"):
             raise ValueError(
                 f"seed_sweep = {self.seed_sweep} trains the seeds together, full batch, where a "
                 "seed sets only the "
-                "initial weights: it needs batch_size 'full' and a torch model (numpy_logistic "
+                f"initial weights: it needs batch_size 'full' and a torch model ({numpy_kinds} "
                 "starts from zeros: no seed enters it). Set it to 0; sweep a mini-batch variant "
                 "with queued experiments (README, 'Several seeds')"
             )
@@ -293,7 +300,7 @@ class VariantConfig(Frozen):
     @property
     def is_convex(self) -> bool:
         """Whether the objective has a unique optimum an exact solver can find."""
-        return self.model.kind in CONVEX_KINDS
+        return KINDS[self.model.kind].convex
 
     @property
     def task(self) -> Task:

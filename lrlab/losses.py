@@ -1,20 +1,21 @@
 """The lessons' loss functions by name, and how model outputs become targets' shapes,
 probabilities and predicted labels.
 
-``bce``, ``bce_sum`` and ``bce_clamped`` take probabilities (a model with a sigmoid output);
-``bce_logits`` and ``cross_entropy`` take raw scores; ``mse`` (mean) and ``mse_sum`` (summed,
-lesson 003's linear regression) take a regression output. All
-binary losses share one objective and differ only in scaling (``bce_sum`` sums over the batch)
-or numerical guarding (``bce_clamped`` is lesson 002's own formula).
+Each loss's torch function is the one its entry in :mod:`lrlab.loss_table` names, resolved here
+(the table itself imports no torch). ``bce``, ``bce_sum`` and ``bce_clamped`` take
+probabilities (a model with a sigmoid output); ``bce_logits`` and ``cross_entropy`` take raw
+scores; the regression losses take a regression output. All binary losses share one objective
+and differ only in scaling (``bce_sum`` sums over the batch) or numerical guarding
+(``bce_clamped`` is lesson 002's own formula, below).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
+from pkgutil import resolve_name
 
 import torch
-import torch.nn.functional as F
 
 from lrlab.errors import ConfigError
 from lrlab.loss_table import LOSSES as TABLE
@@ -27,23 +28,16 @@ def bce_clamped(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return -(y * p.clamp(min=1e-12).log() + (1 - y) * (1 - p).clamp(min=1e-12).log()).mean()
 
 
-FUNCTIONS: dict[str, LossFn] = {
-    "mse": F.mse_loss,
-    "mse_sum": partial(F.mse_loss, reduction="sum"),
-    "bce": F.binary_cross_entropy,
-    "bce_sum": partial(F.binary_cross_entropy, reduction="sum"),
-    "bce_clamped": bce_clamped,
-    "bce_logits": F.binary_cross_entropy_with_logits,
-    "cross_entropy": F.cross_entropy,
-}
-
-
+@cache
 def get_loss(name: str) -> LossFn:
-    """The loss function ``name`` (``outputs, targets -> scalar``)."""
+    """The loss function ``name`` (``outputs, targets -> scalar``): its table entry's ``torch``
+    function, with the entry's ``options`` as keyword arguments."""
     try:
-        return FUNCTIONS[name]
+        spec = TABLE[name]
     except KeyError:
-        raise ConfigError(f"unknown loss '{name}'; use one of {', '.join(FUNCTIONS)}.") from None
+        raise ConfigError(f"unknown loss '{name}'; use one of {', '.join(TABLE)}.") from None
+    function = resolve_name(spec.torch)
+    return partial(function, **spec.options) if spec.options else function
 
 
 def shape_targets(

@@ -39,10 +39,14 @@ def classification_metrics(outputs: torch.Tensor, y: torch.Tensor, loss: str) ->
 
 
 def regression_metrics(outputs: torch.Tensor, y: torch.Tensor, loss: str) -> dict[str, float]:
-    """Mean squared error on one split, and the variant's loss (the MSE, or for a summed loss
-    the squared errors' sum)."""
+    """Mean squared error on one split, and the variant's loss (for the squared error the MSE,
+    or for a summed one the squared errors' sum; else its own function's value)."""
     mse = float(torch.mean((outputs.reshape(-1) - y.reshape(-1).to(outputs.dtype)) ** 2))
-    return {"loss": mse * len(y) if LOSSES[loss].summed else mse, "mse": mse}
+    spec = LOSSES[loss]
+    if not spec.squared_error:
+        value = get_loss(loss)(outputs, shape_targets(y, loss, outputs.dtype))
+        return {"loss": float(value), "mse": mse}
+    return {"loss": mse * len(y) if spec.summed else mse, "mse": mse}
 
 
 def r2_score(predicted: torch.Tensor, y: torch.Tensor) -> float | None:

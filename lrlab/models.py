@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 from itertools import pairwise
+from pkgutil import resolve_name
 from typing import Any
 
 import torch
@@ -19,6 +20,7 @@ from torch import nn
 
 from lrlab.config import ModelConfig
 from lrlab.errors import ConfigError, DataError
+from lrlab.model_kinds import KINDS
 
 ACTIVATIONS = {"sigmoid": torch.sigmoid, "relu": torch.relu, "tanh": torch.tanh}
 CHECKPOINT_KEYS = {"state_dict", "initial_state_dict", "config", "meta"}
@@ -81,14 +83,21 @@ def linear_layers(model: nn.Module) -> list[nn.Linear]:
     return [m for m in model.modules() if isinstance(m, nn.Linear)]
 
 
+def one_layer(cfg: ModelConfig) -> nn.Module:
+    """A linear, logistic or softmax model: one affine layer, uninitialised."""
+    return LinearModel(cfg.sizes[0], cfg.sizes[-1], cfg.output == "sigmoid")
+
+
+def mlp(cfg: ModelConfig) -> nn.Module:
+    """An MLP of ``cfg.sizes``, uninitialised."""
+    return MLP(list(cfg.sizes), cfg.activation, cfg.output == "sigmoid")
+
+
 def build_model(cfg: ModelConfig, generator: torch.Generator, draw: int = 1) -> nn.Module:
-    """The model ``cfg`` describes, on the CPU, initialised from ``generator`` with its
-    ``draw``-th set of initial weights (the earlier draws are taken and dropped)."""
-    sigmoid_output = cfg.output == "sigmoid"
-    if cfg.kind == "mlp":
-        model: nn.Module = MLP(list(cfg.sizes), cfg.activation, sigmoid_output)
-    else:
-        model = LinearModel(cfg.sizes[0], cfg.sizes[-1], sigmoid_output)
+    """The model ``cfg`` describes (its kind's builder, :mod:`lrlab.model_kinds`), on the CPU,
+    initialised from ``generator`` with its ``draw``-th set of initial weights (the earlier
+    draws are taken and dropped)."""
+    model: nn.Module = resolve_name(KINDS[cfg.kind].builder)(cfg)
     init = init_randn_zero_ if cfg.init == "randn_zero" else init_default_
     for _ in range(draw):
         for layer in linear_layers(model):

@@ -1,7 +1,8 @@
-"""Full-batch objectives of linear classifiers, computed by row blocks, and feature whitening.
+"""Full-batch objectives of linear models, computed by row blocks, and feature whitening.
 
-The reference solvers (:mod:`lrlab.reference`) minimise these with L-BFGS. Features stay in
-their own dtype: float32 data gets float32 matmuls block by block, while scores, residuals,
+The reference solvers (:mod:`lrlab.reference`) minimise these with L-BFGS: the logistic and
+softmax objectives, and a regression loss's own head (:mod:`lrlab.loss_table`). Features stay
+in their own dtype: float32 data gets float32 matmuls block by block, while scores, residuals,
 sums and the returned loss and gradient are float64, so a 60000 x 784 dataset never exists as
 a float64 copy.
 """
@@ -67,6 +68,13 @@ def softmax_objective(
 ) -> Objective:
     """Mean cross-entropy of ``softmax(x W + b)`` and its gradient in ``[W.ravel(), b]``."""
     return _blockwise(x, y, k, _softmax_head, dtype, block)
+
+
+def regression_objective(
+    x: Array, y: Array, head: Callable, dtype: Any = None, block: int = BLOCK
+) -> Objective:
+    """Mean regression loss ``head`` of ``x w + b`` and its gradient in ``[w, b]``."""
+    return _blockwise(x, y, 1, head, dtype, block)
 
 
 def scores(x: Array, w: Array, b: Array | float, block: int = BLOCK) -> Array:

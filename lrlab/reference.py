@@ -1,18 +1,24 @@
 """Exact references: the optimum of each variant's own objective on its own training data.
 
-Everything runs in NumPy/SciPy, independent of torch:
+Everything runs in NumPy/SciPy, independent of torch. Which solver a loss gets is its
+entry's ``reference`` in :mod:`lrlab.loss_table`:
 
-* ``mse`` (linear regression): least squares with an intercept (``numpy.linalg.lstsq``).
-* binary cross-entropy (``bce``, ``bce_sum``, ``bce_clamped``, ``bce_logits``; one objective,
-  reported in the variant's own scaling): full-batch L-BFGS with the analytic gradient and no
-  penalty, on whitened features (same optimum, far better conditioning). Linearly separable
-  data has no finite optimum; :func:`is_separable` detects it exactly with a linear program
-  and the reference loss is then the infimum, 0.
-* softmax regression (``cross_entropy``): the same, with the multinomial objective, for at
-  most ``SOFTMAX_MAX_ITER`` iterations; ``iterations``, ``grad_norm`` (in the original
-  features) and ``converged`` say how close it got. Where :func:`recession_features` finds a
-  feature that proves no finite weights minimise the loss (Fashion-MNIST: 66 pixels blank in
-  every image of some class), ``attained: false`` says so: the value is an upper bound.
+* ``lstsq``, the squared error (``mse``, ``mse_sum``; linear regression): least squares with
+  an intercept (``numpy.linalg.lstsq``), reported in the variant's own scaling.
+* ``lbfgs``, another convex regression loss: full-batch L-BFGS on the loss's own NumPy head
+  (value and analytic gradient), in float64 on whitened features; ``iterations``,
+  ``grad_norm`` and ``converged`` say how close it got.
+* ``logistic``, binary cross-entropy (``bce``, ``bce_sum``, ``bce_clamped``, ``bce_logits``;
+  one objective, reported in the variant's own scaling): full-batch L-BFGS with the analytic
+  gradient and no penalty, on whitened features (same optimum, far better conditioning).
+  Linearly separable data has no finite optimum; :func:`is_separable` detects it exactly with
+  a linear program and the reference loss is then the infimum, 0.
+* ``softmax``, softmax regression (``cross_entropy``): the same, with the multinomial
+  objective, for at most ``SOFTMAX_MAX_ITER`` iterations; ``iterations``, ``grad_norm`` (in
+  the original features) and ``converged`` say how close it got. Where
+  :func:`recession_features` finds a feature that proves no finite weights minimise the loss
+  (Fashion-MNIST: 66 pixels blank in every image of some class), ``attained: false`` says so:
+  the value is an upper bound.
 * MLPs are not convex, so they get baselines instead: the best constant predictor and, for
   small binary tabular data, the optimal logistic regression's accuracy.
 
@@ -33,8 +39,16 @@ import scipy
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from lrlab.config import ModelConfig
-from lrlab.loss_table import LOSSES, task_of
-from lrlab.objectives import Objective, logistic_objective, scores, softmax_objective, whiten
+from lrlab.loss_table import LOSSES, LossSpec, task_of
+from lrlab.model_kinds import KINDS
+from lrlab.objectives import (
+    Objective,
+    logistic_objective,
+    regression_objective,
+    scores,
+    softmax_objective,
+    whiten,
+)
 
 Array = np.ndarray
 Maybe = np.ndarray | None
@@ -44,6 +58,7 @@ CONVERGED_GRAD_NORM = 1e-5
 # Fashion-MNIST costs ~0.03 s per iteration on 2 cores (float32): 150 give loss 0.3146 in
 # ~5.6 s in all (200: 0.3133 in ~7.3 s; 400: 0.3113; 3000: 0.3088, still not converged)
 LOGISTIC_MAX_ITER = 10_000
+REGRESSION_MAX_ITER = 10_000
 SOFTMAX_MAX_ITER = 150
 
 
@@ -58,6 +73,36 @@ def least_squares(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         "train_loss": mse,
         "train_mse": mse,
         "method": "lstsq",
+    }
+
+
+def regression_reference(
+    loss: LossSpec, x: Array, y: Array, x_test: Maybe, y_test: Maybe, scale: float
+) -> dict[str, Any]:
+    """The regression optimum in the variant's scaling (``scale`` = n for a sum; ``train_mse``
+    stays the mean), by least squares or, for a loss with a head, by L-BFGS."""
+    out = least_squares(x, y) if loss.reference == "lstsq" else fit_regression(loss.head, x, y)
+    out["train_loss"] *= scale
+    if x_test is not None:
+        w = np.asarray(out["weight"])
+        out["test_mse"] = float(np.mean((x_test @ w + out["bias"] - y_test) ** 2))
+    return out
+
+
+def fit_regression(
+    head: Callable, x: Array, y: Array, max_iter: int = REGRESSION_MAX_ITER
+) -> dict[str, Any]:
+    """Weights, bias, mean loss and mean squared error of the linear model with intercept
+    that minimises the mean of the regression loss ``head``."""
+    fit = fit_linear(lambda a, dtype: regression_objective(a, y, head, dtype), x, 1, max_iter)
+    w, b = fit["weight"].ravel(), float(fit["bias"][0])
+    return {
+        "weight": w.tolist(),
+        "bias": b,
+        "train_loss": fit["loss"],
+        "train_mse": float(np.mean((x @ w + b - y) ** 2)),
+        "method": "lbfgs",
+        **fit["status"],
     }
 
 
@@ -223,21 +268,18 @@ def compute_reference(
     x, x_test = _array(x), _array(x_test)  # as given: no float64 copy
     regression = task_of(loss) == "regression"
     k = 0 if regression else int(num_classes or int(y.max()) + 1)
-    scale = float(len(y)) if LOSSES[loss].summed else 1.0
+    spec = LOSSES[loss]
+    scale = float(len(y)) if spec.summed else 1.0
     if regression:
         x, x_test, y, y_test = (_array(a, np.float64) for a in (x, x_test, y, y_test))
-        out = least_squares(x, y)
-        out["train_loss"] *= scale  # the variant's own scaling; train_mse stays the mean
-        if x_test is not None:
-            w = np.asarray(out["weight"])
-            out["test_mse"] = float(np.mean((x_test @ w + out["bias"] - y_test) ** 2))
-    elif model.kind == "mlp":
+        out = regression_reference(spec, x, y, x_test, y_test, scale)
+    elif not KINDS[model.kind].convex:
         out = mlp_baseline(x, y, x_test, y_test, k, scale)
-    elif LOSSES[loss].multiclass:
+    elif spec.reference == "softmax":
         out = softmax_reference(x, y, x_test, y_test, k)
     else:
         out = logistic_reference(x, y, x_test, y_test, scale)
-    kind = "baseline" if model.kind == "mlp" else "optimum"
+    kind = "optimum" if KINDS[model.kind].convex else "baseline"
     return {
         "kind": kind,
         "loss": loss,

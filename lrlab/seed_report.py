@@ -14,6 +14,7 @@ from typing import Any
 from lrlab.config import VariantConfig
 from lrlab.lessons import LessonsFile, Published
 from lrlab.markdown import DASH, header, row
+from lrlab.model_kinds import KINDS
 from lrlab.seeds import SeedSweep, metric_value, percentile_of, quantiles
 
 TAIL = 10.0  # a value below the 10th or above the 90th percentile is called a lucky/unlucky draw
@@ -93,7 +94,7 @@ def spread_rows(
 
 
 def why_no_sweep(cfg: VariantConfig) -> str:
-    if cfg.model.kind == "numpy_logistic":
+    if KINDS[cfg.model.kind].trainer == "numpy":
         return "no seed enters its training (it starts from zeros and takes full-batch steps)"
     if cfg.batch_size != "full":
         return "mini-batch and longer: sweep it with queued experiments (README, 'Several seeds')"

@@ -21,6 +21,7 @@ from lrlab.datasets.prepared import PreparedData
 from lrlab.device import configure_threads, resolve_device, to_device
 from lrlab.io import file_sha256, save_torch, write_json
 from lrlab.live_history import LiveHistory
+from lrlab.model_kinds import KINDS
 from lrlab.models import build_model, cpu_state, make_checkpoint
 from lrlab.resources import peak_cuda_mb, peak_rss_mb
 from lrlab.seed_sweep import sweep
@@ -99,7 +100,7 @@ def train_variant(
     configure_threads(runtime.num_threads)
     history_path = layout.history_file(root, name)
     with LiveHistory(history_path) as live:  # written while training runs: live curves
-        if variant.model.kind == "numpy_logistic":
+        if KINDS[variant.model.kind].trainer == "numpy":
             state, initial, history, meta = train_with_numpy(name, variant, data)
             for row in history:
                 live.add(row)

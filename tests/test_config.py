@@ -327,13 +327,14 @@ def test_in_and_out_are_the_only_words_allowed_as_widths(tmp_path):
 
 @pytest.mark.parametrize("loss", list(LOSSES))
 def test_model_output_defaults_from_the_loss(loss):
-    kind = {"mse": "linear", "mse_sum": "linear", "cross_entropy": "softmax"}.get(loss, "logistic")
+    regression = ("mse", "mse_sum", "huber")
+    kind = "linear" if loss in regression else "softmax" if loss == "cross_entropy" else "logistic"
     variant = variant_of({"kind": kind}, loss)
     expected = "sigmoid" if loss in ("bce", "bce_sum", "bce_clamped") else "raw"
     assert LOSSES[loss].output == expected
     assert variant.model.output == expected
     assert variant.task == LOSSES[loss].task
-    assert variant.task == ("regression" if loss in ("mse", "mse_sum") else "classification")
+    assert variant.task == ("regression" if loss in regression else "classification")
 
 
 def test_model_output_defaults_from_the_loss_in_params_yaml(tmp_path):
@@ -385,3 +386,78 @@ def test_test_each_epoch_needs_a_classifier_trained_by_torch(tmp_path, key):
     params = params_with(tmp_path, lambda raw: raw["variants"][key].update(test_each_epoch=True))
     message = error_of(lambda: params.variant(key))
     assert f"variants.{key}: test_each_epoch records a test accuracy" in message
+
+
+# every message of a model kind's rules, word for word (lrlab.model_kinds derives them)
+KIND_MESSAGES = [
+    ({"kind": "mlp"}, "an mlp needs sizes: [in, hidden..., out] (e.g. [in, 16, out])"),
+    (
+        {"kind": "mlp", "sizes": [2, 1]},
+        "an mlp needs at least one hidden layer: sizes [in, hidden..., out]",
+    ),
+    ({"kind": "linear", "sizes": [1, 4, 1]}, "a linear model has no hidden layer: sizes must be"),
+    ({"kind": "softmax", "sizes": [1, 4, 3]}, "a softmax model has no hidden layer: sizes must"),
+    (
+        {"kind": "logistic", "sizes": [2, 3]},
+        "a logistic model has one output: sizes must end with 1",
+    ),
+    ({"kind": "numpy_logistic", "sizes": [2, 3]}, "a numpy_logistic model has one output: sizes"),
+    ({"kind": "softmax", "sizes": [2, 1]}, "a softmax model needs at least 2 outputs (classes)"),
+    ({"kind": "linear", "sizes": [2, 1], "output": "sigmoid"}, "a linear model has output 'raw'"),
+    (
+        {"kind": "softmax", "sizes": [2, 3], "output": "sigmoid"},
+        "a softmax model has output 'raw', ",
+    ),
+    ({"kind": "perceptron"}, "Input should be 'linear', 'logistic', 'softmax', 'mlp'"),
+]
+
+
+@pytest.mark.parametrize(("model", "says"), KIND_MESSAGES)
+def test_each_model_kind_rule_keeps_its_message(model, says):
+    with pytest.raises(ValidationError) as info:
+        ModelConfig.model_validate(model)
+    assert says in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        (
+            {"optimizer": {"name": "adam", "lr": 0.1}},
+            "numpy_logistic trains full-batch gradient descent on loss 'bce'",
+        ),
+        (
+            {"loss": "bce_logits"},
+            "numpy_logistic trains full-batch gradient descent on loss 'bce'",
+        ),
+        (
+            {"test_each_epoch": True},
+            "test_each_epoch records a test accuracy: it needs a classification loss and a torch "
+            "model (not numpy_logistic); set it to false",
+        ),
+        (
+            {"seed_sweep": 3},
+            "seed_sweep = 3 trains the seeds together, full batch, where a seed sets only the "
+            "initial weights: it needs batch_size 'full' and a torch model (numpy_logistic "
+            "starts from zeros: no seed enters it). Set it to 0; sweep a mini-batch variant "
+            "with queued experiments (README, 'Several seeds')",
+        ),
+        (
+            {"log_every": 2},
+            "log_every = 2 records every N-th mini-batch's loss: it needs a torch model and a "
+            "numeric batch_size",
+        ),
+    ],
+)
+def test_the_numpy_model_refuses_what_only_torch_training_does(settings, says):
+    raw = {
+        "dataset": "exam-scores",
+        "model": {"kind": "numpy_logistic", "sizes": [2, 1]},
+        "loss": "bce",
+        "optimizer": {"name": "sgd", "lr": 0.1},
+        "epochs": 1,
+    }
+    with pytest.raises(ValidationError) as info:
+        VariantConfig.model_validate({**raw, **settings})
+    assert says in str(info.value)
+    VariantConfig.model_validate(raw)  # as lesson 004 trains it

@@ -14,15 +14,18 @@ from lrlab.config import ModelConfig, VariantConfig
 from lrlab.errors import ConfigError, DataError
 from lrlab.loss_table import LOSSES as TABLE
 from lrlab.losses import (
-    FUNCTIONS,
     bce_clamped,
     get_loss,
     predict_labels,
     probabilities,
     shape_targets,
 )
+from lrlab.model_kinds import KINDS
 from lrlab.models import (
+    MLP,
+    LinearModel,
     build_model,
+    linear_layers,
     load_weights,
     make_checkpoint,
     parse_checkpoint,
@@ -124,10 +127,30 @@ def test_bce_sum_is_n_times_bce_and_all_losses_agree_on_the_objective():
     assert torch.allclose(get_loss("bce_sum")(p, y), 10 * mean)
 
 
+def test_each_loss_is_the_torch_function_its_table_entry_names():
+    expected = {
+        "mse": F.mse_loss,
+        "mse_sum": (F.mse_loss, {"reduction": "sum"}),
+        "bce": F.binary_cross_entropy,
+        "bce_sum": (F.binary_cross_entropy, {"reduction": "sum"}),
+        "bce_clamped": bce_clamped,
+        "bce_logits": F.binary_cross_entropy_with_logits,
+        "cross_entropy": F.cross_entropy,
+    }
+    for name, function in expected.items():
+        found = get_loss(name)
+        if isinstance(function, tuple):
+            base, options = function
+            assert (found.func, found.args, found.keywords) == (base, (), options), name
+        else:
+            assert found is function, name
+        assert get_loss(name) is found, "resolved once"
+    assert set(TABLE) >= set(expected)
+
+
 def test_targets_and_labels_take_the_loss_specific_shape():
     y = torch.tensor([0, 1, 1])
-    assert set(FUNCTIONS) == set(TABLE)  # every loss in the table has a function, and back
-    for name in FUNCTIONS:
+    for name in TABLE:
         t = shape_targets(y, name)
         if name == "cross_entropy":
             assert t.dtype == torch.int64 and t.shape == (3,)
@@ -187,3 +210,11 @@ def test_a_file_that_is_not_a_checkpoint_is_a_data_error():
     with torch.no_grad():
         model.linear.weight.add_(1.0)
     assert not torch.equal(ckpt["state_dict"]["linear.weight"], model.linear.weight)
+
+
+def test_each_model_kind_builds_the_model_its_table_entry_names():
+    for kind, spec in KINDS.items():
+        sizes = [3, 4, 2] if spec.hidden else [3, 1 if spec.outputs == "one" else 2]
+        model = build_model(ModelConfig(kind=kind, sizes=sizes), gen(0))
+        assert type(model) is (MLP if spec.hidden else LinearModel), kind
+        assert [layer.out_features for layer in linear_layers(model)] == sizes[1:]

@@ -17,7 +17,7 @@ ORDER = 6  # its place in the catalogue and the report
 
 
 def applies(c: Inputs) -> bool:
-    return c.cfg.model.kind == "mlp" and c.loss_spec.binary
+    return not c.cfg.is_convex and c.loss_spec.binary
 
 
 def draw(c: Inputs) -> Figure:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lrlab.model_kinds import KINDS
 from lrlab.plotting.inputs import first
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ ORDER = 4  # its place in the catalogue and the report
 
 
 def applies(c: Inputs) -> bool:
-    return c.cfg.model.kind != "mlp" and c.loss_spec.binary and c.n_features == 2
+    return not KINDS[c.cfg.model.kind].hidden and c.loss_spec.binary and c.n_features == 2
 
 
 def draw(c: Inputs) -> Figure:

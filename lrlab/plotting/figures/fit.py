@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lrlab.model_kinds import KINDS
 from lrlab.plotting.inputs import first
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ ORDER = 3  # its place in the catalogue and the report
 
 
 def applies(c: Inputs) -> bool:
-    return c.cfg.model.kind != "mlp" and c.cfg.task == "regression" and c.n_features == 1
+    return not KINDS[c.cfg.model.kind].hidden and c.cfg.task == "regression" and c.n_features == 1
 
 
 def draw(c: Inputs) -> Figure:

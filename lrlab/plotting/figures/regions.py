@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lrlab.model_kinds import KINDS
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -17,7 +19,7 @@ ORDER = 7  # its place in the catalogue and the report
 
 
 def applies(c: Inputs) -> bool:
-    return c.cfg.model.kind == "mlp" and c.n_features == 2 and c.cfg.task != "regression"
+    return KINDS[c.cfg.model.kind].hidden and c.n_features == 2 and c.cfg.task != "regression"
 
 
 def draw(c: Inputs) -> Figure:

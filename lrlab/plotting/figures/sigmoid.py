@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lrlab.model_kinds import KINDS
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -15,7 +17,7 @@ ORDER = 5  # its place in the catalogue and the report
 
 
 def applies(c: Inputs) -> bool:
-    return c.cfg.model.kind != "mlp" and c.loss_spec.binary and c.n_features == 2
+    return not KINDS[c.cfg.model.kind].hidden and c.loss_spec.binary and c.n_features == 2
 
 
 def draw(c: Inputs) -> Figure:
