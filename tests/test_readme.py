@@ -1,5 +1,6 @@
-"""The README's results table and its "Add a variant" example are real: the table equals the
-one built from the committed metrics, and the example is what tests/test_open_layout runs."""
+"""The README's results table and its "Add a variant" example are real: the table shows
+columns of the one built from the committed metrics, every variant, cell for cell, and the
+example is what tests/test_open_layout runs."""
 
 from __future__ import annotations
 
@@ -34,18 +35,33 @@ def readme_csv_example() -> tuple[str, dict]:
     return shell, yaml.safe_load(re.search(r"```yaml\n(.*?)```", text, re.S).group(1))
 
 
+def cells(line: str) -> list[str]:
+    """A Markdown table row's cells (an escaped ``\\|`` stays inside its cell)."""
+    return [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+
+
 def test_results_table_matches_the_committed_metrics():
     params = ParamsFile(REPO / "params.yaml")
     variants = {key: params.variant(key) for key in params.variant_keys()}
     metrics = {key: read_metrics(REPO, key) for key in variants}
     lessons = parse_lessons(yaml.safe_load((REPO / "lessons.yaml").read_text()))
-    rows = [
-        line.replace("](#", "](report.md#") for line in results_table(variants, metrics, lessons)
+    head, _, *rows = [cells(line) for line in results_table(variants, metrics, lessons)]
+    shown_head, rule, *shown = [
+        cells(line) for line in section("## Results").splitlines() if line.startswith("|")
     ]
-    shown = [line for line in section("## Results").splitlines() if line.startswith("|")]
+    # the README shows some of report.md's columns, in report.md's order, and every variant
+    assert shown_head[0] == "variant" and set(rule) == {"---"}
+    assert {"train loss · acc.", "test acc. / MSE"} <= set(shown_head)
+    picked = [head.index(name) for name in shown_head]
+    assert picked == sorted(picked), shown_head
+    # the report links each variant to its section; the README names it
+    expected = [[re.sub(r"^\[(\w+)\]\(#\1\)$", r"\1", row[i]) for i in picked] for row in rows]
     # train time is a timing: compare every other cell
-    strip = [re.sub(r"\| [\d.]+ (s|min) \|", "| t |", line) for line in rows]
-    assert [re.sub(r"\| [\d.]+ (s|min) \|", "| t |", line) for line in shown] == strip
+    timing = [n for n, name in enumerate(shown_head) if name == "train time"]
+    for row in (*expected, *shown):
+        for n in timing:
+            row[n] = re.sub(r"^[\d.]+ (s|min)$", "t", row[n])
+    assert shown == expected
 
 
 def test_readme_table_appears_once():
