@@ -15,7 +15,9 @@ import torch.nn.functional as F
 from fixtures_data import write_params, write_prepared
 
 from lrlab import layout
+from lrlab.binding import bind
 from lrlab.config import ModelConfig, ParamsFile, VariantConfig, parse_section
+from lrlab.datasets.prepared import PreparedData
 from lrlab.errors import ConfigError
 from lrlab.loss_table import HUBER_DELTA, LOSSES, huber_head
 from lrlab.losses import get_loss
@@ -140,9 +142,19 @@ def test_a_huber_variant_is_valid_and_its_name_is_listed_and_suggested(tmp_path)
 
 def test_data_of_the_other_task_names_huber_among_the_regression_losses():
     x, y = regression_data()
+    classifier = VariantConfig.model_validate(
+        {
+            "dataset": "d",
+            "model": {"kind": "logistic"},
+            "loss": "bce",
+            "optimizer": {"name": "sgd", "lr": 0.1},
+            "epochs": 1,
+        }
+    )
+    data = PreparedData(x.astype(np.float32), y.astype(np.float32), None, None, {})
     with pytest.raises(ConfigError) as info:
-        compute_reference(LINEAR, "huber", x, (y > 0).astype(np.int64))
-    assert "Use mse/mse_sum/huber for regression and " in str(info.value)
+        bind("v", classifier, data)
+    assert "Use loss mse, mse_sum or huber, or another dataset." in str(info.value)
 
 
 # --- the reference: the exact optimum of the mean Huber loss ---------------------------------
