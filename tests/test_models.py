@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lrlab.config import ModelConfig, VariantConfig
+from lrlab.config import ModelConfig
 from lrlab.errors import ConfigError, DataError
 from lrlab.loss_table import LOSSES as TABLE
 from lrlab.losses import (
@@ -38,17 +38,6 @@ def gen(seed: int) -> torch.Generator:
 
 def cfg(**kw) -> ModelConfig:
     return ModelConfig.model_validate({"kind": "logistic", "sizes": [3, 1], **kw})
-
-
-def variant(**kw) -> VariantConfig:
-    base = {
-        "dataset": "diabetes",
-        "model": {"kind": "mlp", "sizes": [8, 6, 1], "output": "sigmoid"},
-        "loss": "bce",
-        "optimizer": {"name": "sgd", "lr": 0.1},
-        "epochs": 1,
-    }
-    return VariantConfig.model_validate({**base, **kw})
 
 
 def test_default_init_matches_nn_linear_with_the_same_seed():
