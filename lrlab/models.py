@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from lrlab import layout
-from lrlab.config import ModelConfig, VariantConfig, prepare_stage
+from lrlab.config import ModelConfig, VariantConfig
 from lrlab.errors import ConfigError, DataError
 from lrlab.loss_table import LOSSES
 
@@ -237,7 +237,7 @@ def check_data_fits(
     if x.ndim != 2 or len(x) != len(y) or len(x) == 0:
         raise DataError(
             f"{name}: expected features [n, d] and n labels, got {tuple(x.shape)} and "
-            f"{tuple(y.shape)}. Rerun `dvc repro -f -s {prepare_stage(variant.dataset)}`."
+            f"{tuple(y.shape)}. Rerun `dvc repro -f -s {layout.prepare_stage(variant.dataset)}`."
         )
     if sizes[0] != x.shape[1]:
         raise ConfigError(

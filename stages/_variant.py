@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from lrlab import layout
-from lrlab.config import ParamsFile, VariantConfig, prepare_stage
+from lrlab.config import ParamsFile, VariantConfig
 from lrlab.datasets.prepared import PreparedData, load_prepared
 
 
@@ -15,5 +15,5 @@ def variant_and_data(args: argparse.Namespace) -> tuple[VariantConfig, PreparedD
     dataset (NumPy arrays), for the stages that read both."""
     variant = ParamsFile(args.params or args.root / "params.yaml").variant(args.variant)
     path = layout.prepared_file(args.root, variant.dataset)
-    data = load_prepared(path, prepare_stage(variant.dataset))
+    data = load_prepared(path, layout.prepare_stage(variant.dataset))
     return variant.for_data(data.x_train.shape[1], data.info.get("num_classes")), data

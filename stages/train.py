@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from lrlab import layout
-from lrlab.config import ParamsFile, Runtime, VariantConfig, prepare_stage
+from lrlab.config import ParamsFile, Runtime, VariantConfig
 from lrlab.datasets.prepared import PreparedData, load_prepared
 from lrlab.device import configure_threads, resolve_device, to_device
 from lrlab.errors import ConfigError
@@ -113,7 +113,7 @@ def main(argv: list[str]) -> None:
     params = ParamsFile(args.params or args.root / "params.yaml")
     runtime, variant = params.runtime(), params.variant(args.variant)
     device = resolve_device(runtime.device)  # `cuda` without a GPU fails here, before any work
-    stage = prepare_stage(variant.dataset)
+    stage = layout.prepare_stage(variant.dataset)
     arrays = load_prepared(layout.prepared_file(args.root, variant.dataset), stage)
     data = arrays.map(torch.from_numpy)
     variant = variant.for_data(data.x_train.shape[1], data.info.get("num_classes"))
