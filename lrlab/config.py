@@ -14,13 +14,13 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import Field, field_validator, model_validator
 
 from lrlab.errors import ConfigError
 from lrlab.loss_table import LOSSES, LossName, Task
 from lrlab.params_errors import (
     datasets_not_a_mapping,
+    load_params,
     missing_key,
     no_variants,
     parse_section,
@@ -37,7 +37,6 @@ from lrlab.schema import (
     PositiveInt,
 )
 
-DATASETS = "datasets"  # params.yaml: every dataset, the lessons' and your own
 CUDA_INDEX = re.compile(r"cuda:\d+")  # `device: cuda:N` pins one GPU
 RESERVED_VARIANT = "lessons"  # figures/lessons/ holds the lessons' own illustrations
 
@@ -240,20 +239,7 @@ class ParamsFile:
 
     def __init__(self, path: str | Path = "params.yaml") -> None:
         self.path = Path(path)
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(
-                f"{self.path}: file not found. Run stages from the repository root, where "
-                "params.yaml lives."
-            ) from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{self.path}: not valid YAML ({exc}).") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{self.path}: expected a mapping at the top level.")
-        self.raw: dict[str, Any] = data
+        self.raw: dict[str, Any] = load_params(self.path)
 
     def _lookup(self, *keys: str) -> Any:
         node: Any = self.raw
@@ -277,7 +263,7 @@ class ParamsFile:
     def datasets(self) -> dict[str, Any]:
         """The ``datasets:`` mapping: every dataset's name and settings block, as written (its
         kind's schema validates one: :func:`lrlab.datasets.kinds.settings`)."""
-        datasets = self.raw.get(DATASETS) or {}
+        datasets = self.raw.get("datasets") or {}
         if not isinstance(datasets, dict):
             raise datasets_not_a_mapping(datasets)
         return datasets

@@ -3,15 +3,18 @@ the full key path, the value given, what is allowed and, for a typo, the nearest
 
 :func:`parse_section` validates one section into its schema (:mod:`lrlab.config`, or a
 dataset kind's); :func:`invalid_values` wraps lines written elsewhere in the same frame; the
-other functions word the errors :class:`~lrlab.config.ParamsFile` finds before any schema.
+other functions word the errors :class:`~lrlab.config.ParamsFile` finds before any schema
+(:func:`load_params`: the file itself).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from lrlab.errors import ConfigError
@@ -111,6 +114,23 @@ def _lines(prefix: str, model: type[BaseModel], exc: ValidationError) -> list[st
         else f"{path}: {'; '.join(msgs)}."
         for path, msgs in problems.items()
     ]
+
+
+def load_params(path: Path) -> dict[str, Any]:
+    """The top-level mapping of the params file at ``path``, or the error saying why not."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: file not found. Run stages from the repository root, where params.yaml lives."
+        ) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc}).") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level.")
+    return data
 
 
 def _close(name: str, choices: list[str], cutoff: float = 0.6) -> str | None:
