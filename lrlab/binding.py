@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from lrlab import layout
-from lrlab.config import IN, OUT, ModelConfig, VariantConfig, prepare_stage
+from lrlab.config import IN, OUT, ModelConfig, VariantConfig
 from lrlab.datasets.prepared import PreparedData, load_prepared
 from lrlab.errors import ConfigError, DataError
 from lrlab.loss_table import LOSSES, names, spoken
@@ -60,7 +60,7 @@ def bind(name: str, variant: VariantConfig, data: PreparedData) -> VariantConfig
     if x.ndim != 2 or len(x) != len(y) or len(x) == 0:
         raise DataError(
             f"{file}: expected features [n, d] and n labels, got {tuple(x.shape)} and "
-            f"{tuple(y.shape)}. Rerun `dvc repro -f -s {prepare_stage(variant.dataset)}`."
+            f"{tuple(y.shape)}. Rerun `dvc repro -f -s {layout.prepare_stage(variant.dataset)}`."
         )
     n_features = x.shape[1]
     variant = resolve_widths(variant, n_features, info.get("num_classes"))
@@ -118,5 +118,5 @@ def load_bound(root: Path, name: str, variant: VariantConfig) -> tuple[VariantCo
     """``variant`` (``variants.<name>``) bound to its prepared dataset under ``root``, and that
     dataset (NumPy arrays)."""
     path = layout.prepared_file(root, variant.dataset)
-    data = load_prepared(path, prepare_stage(variant.dataset))
+    data = load_prepared(path, layout.prepare_stage(variant.dataset))
     return bind(name, variant, data), data

@@ -1,147 +1,45 @@
 """Typed, validated views of params.yaml.
 
 params.yaml is read once per stage into a :class:`ParamsFile`; each stage then asks only for
-the keys it declares in dvc.yaml (``seed``, ``device``, ``lesson_datasets.<name>`` or
-``datasets.<name>``, ``variants.<key>``), so DVC's dependency tracking is exact. Every
-section is parsed into a frozen pydantic model; a wrong type, an out-of-range value or an
-unknown key raises :class:`~lrlab.errors.ConfigError` naming the full key path, the bad
-value, what is allowed, and for a typo the nearest valid key.
+the keys it declares in dvc.yaml (``seed``, ``device``, ``datasets.<name>``,
+``variants.<key>``), so DVC's dependency tracking is exact. Every section is parsed into a
+frozen pydantic model (built on :mod:`lrlab.schema`; a dataset's schema is its kind's, in
+:mod:`lrlab.datasets.kinds`); a wrong type, an out-of-range value or an unknown key raises
+:class:`~lrlab.errors.ConfigError` worded by :mod:`lrlab.params_errors`.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, field_validator, model_validator
 
-from lrlab.errors import ConfigError
 from lrlab.loss_table import LOSSES, LossName, Task, spoken
 from lrlab.model_kinds import KINDS, ModelKind, kinds
-
-
-def _not_a_bool(value: Any) -> Any:
-    """Refuse YAML booleans (``true``, ``yes``, ``on``...) where a number belongs; pydantic
-    would otherwise read ``epochs: yes`` as 1."""
-    if isinstance(value, bool):
-        raise ValueError(f"Input should be a number, not the boolean {str(value).lower()}")
-    return value
-
-
-NotABool = BeforeValidator(_not_a_bool)
-Int = Annotated[int, NotABool]
-Float = Annotated[float, NotABool]
-PositiveInt = Annotated[int, NotABool, Field(gt=0)]
-NonNegativeInt = Annotated[int, NotABool, Field(ge=0)]
-PositiveFloat = Annotated[float, NotABool, Field(gt=0)]
-NonNegativeFloat = Annotated[float, NotABool, Field(ge=0)]
-Fraction = Annotated[float, NotABool, Field(gt=0, lt=1)]
-
-REMOTE_DATASETS = ("mnist", "fashion-mnist", "exam-scores", "diabetes")
-TOY_DATASETS = ("hours-pass", "study-hours", "linear-toy", "linear-15pt")
-EMBEDDED_DATASETS = ("breast-cancer", "synthetic-regression", "two-clusters", *TOY_DATASETS)
-ALL_DATASETS = REMOTE_DATASETS + EMBEDDED_DATASETS
-LESSON_SECTION = "lesson_datasets"  # params.yaml: the lessons' datasets' settings
-OWN_SECTION = "datasets"  # params.yaml: your own datasets (kind: csv)
-
-
-def prepare_stage(dataset: str) -> str:
-    """The dvc.yaml stage that writes ``dataset``'s prepared arrays."""
-    return f"prepare@{dataset}" if dataset in ALL_DATASETS else f"prepare_csv@{dataset}"
-
+from lrlab.params_errors import (
+    datasets_not_a_mapping,
+    load_params,
+    missing_key,
+    no_variants,
+    parse_section,
+    reserved_variant,
+    unknown_variant_dataset,
+)
+from lrlab.schema import (
+    Float,
+    Frozen,
+    NonNegativeFloat,
+    NonNegativeInt,
+    NotABool,
+    PositiveFloat,
+    PositiveInt,
+)
 
 CUDA_INDEX = re.compile(r"cuda:\d+")  # `device: cuda:N` pins one GPU
 RESERVED_VARIANT = "lessons"  # figures/lessons/ holds the lessons' own illustrations
 
-
-class Frozen(BaseModel):
-    """Base for every config object: immutable, strict about unknown keys, finite floats."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False, allow_inf_nan=False)
-
-
-# --- datasets -----------------------------------------------------------------------------
-
-
-class ImageConfig(Frozen):
-    """MNIST-style images: scaled to [0, 1], then ``(x - mean) / std`` once."""
-
-    mean: Float = 0.5
-    std: PositiveFloat = 0.5
-
-
-class ExamScoresConfig(Frozen):
-    """The two-exam admission data; each feature column is divided by its maximum."""
-
-    test_fraction: Fraction | None = None
-
-
-class TabularSplitConfig(Frozen):
-    """A tabular set split into stratified train/test parts (``test_fraction: null``: all rows
-    train, as the lessons do)."""
-
-    test_fraction: Fraction | None = 0.2
-
-
-class BreastCancerConfig(TabularSplitConfig):
-    """scikit-learn's breast cancer data, standardized with training statistics."""
-
-    standardize: bool = True
-
-
-class SyntheticRegressionConfig(Frozen):
-    """``sklearn.datasets.make_regression`` settings."""
-
-    n_samples: Annotated[int, NotABool, Field(ge=2)] = 1000
-    n_features: PositiveInt = 1
-    noise: NonNegativeFloat = 10.0
-    test_fraction: Fraction | None = None
-
-
-class TwoClustersConfig(Frozen):
-    """Two Gaussian clusters centred at ``+center`` and ``-center`` on every axis."""
-
-    n_per_class: Annotated[int, NotABool, Field(ge=2)] = 100
-    n_features: PositiveInt = 2
-    center: PositiveFloat = 2.0
-    std: PositiveFloat = 1.0
-    test_fraction: Fraction | None = 0.2
-
-
-class ToyConfig(Frozen):
-    """A lesson's handful of points, listed in params.yaml."""
-
-    x: Annotated[list[Float], Field(min_length=1)]
-    y: Annotated[list[Float], Field(min_length=1)]
-
-    @model_validator(mode="after")
-    def _same_length(self) -> ToyConfig:
-        if len(self.x) != len(self.y):
-            raise ValueError(f"x has {len(self.x)} values but y has {len(self.y)}; they must match")
-        return self
-
-
-DATASET_MODELS: dict[str, type[Frozen]] = {
-    "mnist": ImageConfig,
-    "fashion-mnist": ImageConfig,
-    "exam-scores": ExamScoresConfig,
-    "diabetes": TabularSplitConfig,
-    "breast-cancer": BreastCancerConfig,
-    "synthetic-regression": SyntheticRegressionConfig,
-    "two-clusters": TwoClustersConfig,
-    **{name: ToyConfig for name in TOY_DATASETS},
-}
 
 # --- variants -----------------------------------------------------------------------------
 
@@ -322,98 +220,7 @@ class Runtime(Frozen):
         return device
 
 
-# --- loading and error messages -----------------------------------------------------------
-
-
-def _format_value(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Field names of the (nested) model that owns the key at ``loc``."""
-    current: Any = model
-    for part in loc[:-1]:
-        fields = getattr(current, "model_fields", None)
-        if not fields or part not in fields:
-            return []
-        current = fields[part].annotation
-    fields = getattr(current, "model_fields", None)
-    return list(fields) if fields else []
-
-
-_UNION_TAG = re.compile(r"^(int|float|bool|str|constrained-\w+|literal\[.*\]|function-.*)$")
-
-
-def _key_path(prefix: str, loc: tuple[Any, ...], unknown_key: bool = False) -> str:
-    """``prefix`` joined with pydantic's location, without union-member tags. The last part
-    of an ``unknown_key`` location is the user's key, kept even if it reads like a tag
-    (``model.int``, a typo of ``model.init``)."""
-    path = prefix
-    for i, part in enumerate(loc):
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif (unknown_key and i == len(loc) - 1) or not _UNION_TAG.match(str(part)):
-            path += f".{part}" if path else str(part)
-    return path or "params.yaml"
-
-
-def _literal_hint(err: dict[str, Any]) -> str:
-    """' Did you mean ...?' for a misspelt choice such as a dataset or loss name."""
-    if err["type"] != "literal_error" or not isinstance(err.get("input"), str):
-        return ""
-    choices = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
-    close = difflib.get_close_matches(err["input"], choices, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _unknown_key(path: str, model: type[BaseModel], loc: tuple[Any, ...]) -> str:
-    allowed = _fields_at(model, loc)
-    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
-    parent = path.rsplit(".", 1)[0]
-    hint = f" Did you mean '{parent}.{close[0]}'?" if close else ""
-    return f"{path}: unknown key.{hint} Allowed keys here: {', '.join(allowed)}."
-
-
-def parse_section(prefix: str, model: type[Frozen], raw: Any) -> Any:
-    """Validate ``raw`` (the value at key path ``prefix``) into ``model``."""
-    if not isinstance(raw, dict):
-        raise ConfigError(
-            f"params.yaml: {prefix} = {_format_value(raw)}: expected a mapping of settings "
-            f"({', '.join(model.model_fields)})."
-        )
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        problems: dict[str, list[str]] = {}
-        values: dict[str, Any] = {}
-        for err in exc.errors():
-            unknown = err["type"] == "extra_forbidden"
-            path = _key_path(prefix, tuple(err["loc"]), unknown_key=unknown)
-            if unknown:
-                problems.setdefault(_unknown_key(path, model, tuple(err["loc"])), [])
-            elif err["type"] == "missing":
-                problems.setdefault(f"{path}: required key is missing.", [])
-            else:
-                if err["loc"]:
-                    values[path] = err.get("input")
-                message = err["msg"].removeprefix("Value error, ") + _literal_hint(err)
-                problems.setdefault(path, [])
-                if message not in problems[path]:
-                    problems[path].append(message)
-        lines = [
-            path
-            if not msgs
-            else f"{path} = {_format_value(values[path])}: {'; or '.join(msgs)}."
-            if path in values
-            else f"{path}: {'; '.join(msgs)}."
-            for path, msgs in problems.items()
-        ]
-        raise ConfigError(
-            "params.yaml has invalid values:\n  "
-            + "\n  ".join(lines)
-            + "\nFix them in params.yaml (or in your `dvc exp run -S` overrides) and rerun."
-        ) from None
+# --- loading -----------------------------------------------------------------------------
 
 
 class ParamsFile:
@@ -421,31 +228,13 @@ class ParamsFile:
 
     def __init__(self, path: str | Path = "params.yaml") -> None:
         self.path = Path(path)
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(
-                f"{self.path}: file not found. Run stages from the repository root, where "
-                "params.yaml lives."
-            ) from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{self.path}: not valid YAML ({exc}).") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{self.path}: expected a mapping at the top level.")
-        self.raw: dict[str, Any] = data
+        self.raw: dict[str, Any] = load_params(self.path)
 
     def _lookup(self, *keys: str) -> Any:
         node: Any = self.raw
         for depth, key in enumerate(keys):
             if not isinstance(node, dict) or key not in node:
-                path = ".".join(keys[: depth + 1])
-                options = list(node) if isinstance(node, dict) else []
-                close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
-                hint = f" Did you mean '{'.'.join((*keys[:depth], close[0]))}'?" if close else ""
-                listing = f" Present: {', '.join(map(str, options))}." if options else ""
-                raise ConfigError(f"params.yaml: {path}: key is missing.{hint}{listing}")
+                raise missing_key(keys[: depth + 1], list(node) if isinstance(node, dict) else [])
             node = node[key]
         return node
 
@@ -460,82 +249,30 @@ class ParamsFile:
         """The one seed every random choice derives from."""
         return parse_section("", Runtime, {"seed": self._lookup("seed")}).seed
 
-    def dataset(self, name: str, own: type[Frozen] | None = None) -> Any:
-        """The validated settings of a lesson dataset (``lesson_datasets.<name>``) or of your
-        own (``datasets.<name>``, parsed as ``own``: the prepare stage passes
-        :class:`~lrlab.datasets.csv_table.CsvDatasetConfig`, which builds on this module)."""
-        own_datasets = self.own_datasets()
-        if name in DATASET_MODELS:
-            raw = self._lookup(LESSON_SECTION, name)
-            return parse_section(f"{LESSON_SECTION}.{name}", DATASET_MODELS[name], raw or {})
-        if name not in own_datasets:
-            known = [*DATASET_MODELS, *own_datasets]
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise ConfigError(
-                f"params.yaml: unknown dataset '{name}'.{hint} Known datasets: "
-                f"{', '.join(known)}. Add your own under `{OWN_SECTION}:` in params.yaml "
-                "(README, 'Extending lrlab')."
-            )
-        if own is None:
-            raise ConfigError(f"params.yaml: {OWN_SECTION}.{name}: read it with its own model.")
-        return parse_section(f"{OWN_SECTION}.{name}", own, own_datasets[name] or {})
-
-    def own_datasets(self) -> dict[str, Any]:
-        """The ``datasets:`` mapping (your own datasets); a lesson dataset's name is refused."""
-        own = self.raw.get(OWN_SECTION) or {}
-        if not isinstance(own, dict):
-            raise ConfigError(
-                f"params.yaml: {OWN_SECTION} = {_format_value(own)} is not a mapping of dataset "
-                "names to settings. Write `datasets: {}` for none (README, 'Extending lrlab')."
-            )
-        taken = [name for name in own if name in DATASET_MODELS]
-        if taken:
-            raise ConfigError(
-                f"params.yaml: {OWN_SECTION}.{taken[0]}: '{taken[0]}' is a lesson dataset's "
-                f"name (its settings are under `{LESSON_SECTION}:`). Rename your dataset."
-            )
-        return own
+    def datasets(self) -> dict[str, Any]:
+        """The ``datasets:`` mapping: every dataset's name and settings block, as written (its
+        kind's schema validates one: :func:`lrlab.datasets.kinds.settings`)."""
+        datasets = self.raw.get("datasets") or {}
+        if not isinstance(datasets, dict):
+            raise datasets_not_a_mapping(datasets)
+        return datasets
 
     def _variants(self) -> dict[str, Any]:
         """The ``variants`` mapping; empty or not a mapping is a ConfigError."""
         variants = self._lookup("variants")
         if not isinstance(variants, dict) or not variants:
-            problem = (
-                "variants is empty"
-                if not variants
-                else f"variants = {_format_value(variants)} is not a mapping of variant names "
-                "to settings"
-            )
-            raise ConfigError(
-                f"params.yaml: {problem}. Define at least one variant under `variants:`, e.g. "
-                "`linear_toy: {dataset: linear-toy, model: {kind: linear, sizes: [1, 1]}, "
-                "loss: mse, optimizer: {name: sgd, lr: 0.01}, epochs: 50}` "
-                "(see README, 'Variants')."
-            )
+            raise no_variants(variants)
         return variants
 
     def variant(self, key: str) -> VariantConfig:
-        """The validated settings of ``variants.<key>``; its dataset must be a built-in one or
-        a key under ``datasets:``."""
+        """The validated settings of ``variants.<key>``; its dataset must be a key under
+        ``datasets:``."""
         self._variants()
         if key == RESERVED_VARIANT:
-            raise ConfigError(
-                f"params.yaml: variants.{key}: '{key}' is reserved (figures/{key}/ holds the "
-                "lessons' own illustrations). Rename the variant."
-            )
+            raise reserved_variant(key)
         variant = parse_section(f"variants.{key}", VariantConfig, self._lookup("variants", key))
-        known = dict.fromkeys([*ALL_DATASETS, *self.own_datasets()])
-        if variant.dataset not in known:
-            close = difflib.get_close_matches(variant.dataset, list(known), n=1, cutoff=0.6)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ConfigError(
-                f"params.yaml has invalid values:\n  variants.{key}.dataset = "
-                f"{variant.dataset!r}: not a dataset{hint}. Known datasets: "
-                f"{', '.join(known)}; add your own under `datasets:` (README, 'Extending "
-                "lrlab').\n"
-                "Fix them in params.yaml (or in your `dvc exp run -S` overrides) and rerun."
-            )
+        if variant.dataset not in self.datasets():
+            raise unknown_variant_dataset(key, variant.dataset, list(self.datasets()))
         return variant
 
     def variant_keys(self) -> list[str]:

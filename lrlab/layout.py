@@ -3,9 +3,9 @@
 Outputs are grouped by kind, one folder each, so a stage that needs "every variant's X"
 depends on the folder (``metrics/``, ``figures/``), never on a list of files:
 
-    data/raw/<dataset>/            download@<dataset>
-    data/external/<file>.csv       yours, `dvc add`ed; read by prepare_csv@<dataset>
-    data/prepared/<dataset>.npz    prepare@ or prepare_csv@<dataset> (arrays), .json (info)
+    data/raw/<dataset>/            download@<dataset> (its files, or what it is made from)
+    data/external/<file>.csv       yours, `dvc add`ed; read by prepare@<dataset> (kind: csv)
+    data/prepared/<dataset>.npz    prepare@<dataset> (arrays), .json (info)
     references/<variant>.json      reference@<variant> (the exact optimum of its objective)
     models/<variant>.pt            train@<variant> (weights, initial weights, config)
     history/<variant>.csv          train@<variant> (per-epoch loss and accuracy)
@@ -23,7 +23,8 @@ and the run cache can restore a stage on another machine. ``metrics/`` is commit
 ``metrics_cached/`` is what carries each metrics file's object to a remote for such a restore.
 
 dvc.yaml spells the same paths with ``${key}``/``${item.dataset}``; tests/test_repo_layout.py
-checks that the two agree. Every function takes the repository root and returns a Path.
+checks that the two agree. Every path function takes the repository root and returns a Path;
+:func:`prepare_stage` names the stage that writes a prepared dataset, for messages.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from pathlib import Path
 Root = str | os.PathLike[str]
 
 RAW = "data/raw"
-EXTERNAL = "data/external"  # your own CSV files (`dvc add`ed): a dep of every prepare_csv
+EXTERNAL = "data/external"  # your own CSV files (`dvc add`ed): a dep of every prepare
 PREPARED = "data/prepared"
 MODELS = "models"
 REFERENCES = "references"
@@ -47,6 +48,11 @@ FIGURES = "figures"
 LESSON_FIGURES = "lessons"  # figures/lessons/: the lessons' own illustrations, not a variant
 REPORT = "report.md"
 PREPARED_SUFFIX = ".npz"
+
+
+def prepare_stage(dataset: str) -> str:
+    """The dvc.yaml stage that writes ``dataset``'s prepared arrays."""
+    return f"prepare@{dataset}"
 
 
 def raw_dir(root: Root, dataset: str) -> Path:

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from lrlab import layout  # noqa: E402
-from lrlab.datasets import readers, registry  # noqa: E402
+from lrlab.datasets.kinds import diabetes  # noqa: E402
 
 PRINTED = {
     0: 0.78095376, 50: 0.7321978, 100: 0.7009846, 150: 0.68111795, 200: 0.668492,
@@ -75,9 +75,9 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=100)
     args = parser.parse_args(argv)
-    spec = registry.REMOTE["diabetes"]
+    spec = diabetes.SOURCE
     path = layout.raw_dir(REPO, "diabetes") / spec.files[0].output
-    x, y = readers.read_diabetes(path, spec.rows.get("all"))
+    x, y = diabetes.read(path, spec.rows.get("all"))
     x, y = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
     seeds = list(range(args.seeds))
     print(f"{len(y)} rows; lesson printed {PRINTED}\n")

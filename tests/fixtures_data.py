@@ -1,10 +1,11 @@
-"""Tiny generated stand-ins for the real datasets: IDX image files, CSV rows, registry specs,
+"""Tiny generated stand-ins for the real datasets: IDX image files, CSV rows, source specs,
 a local HTTP server that serves them, and prepared datasets of every shape with a params.yaml
 for the reference/train/evaluate stages. Nothing here reads the real data."""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import gzip
 import hashlib
 import os
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from lrlab.datasets.registry import RemoteDataset, RemoteFile
+from lrlab.datasets.sources import RemoteDataset, RemoteFile
 from lrlab.loss_table import LOSSES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,7 +76,7 @@ def write_idx_raw(
 def spec_for(
     name: str, contents: dict[str, bytes], urls: tuple[str, ...] = (), folder: str | None = None
 ) -> tuple[RemoteDataset, dict[str, bytes]]:
-    """A registry entry for ``contents`` (published gzipped) and the published bytes."""
+    """A download source for ``contents`` (published gzipped) and the published bytes."""
     files = tuple(
         RemoteFile(
             f"{stem}.gz",
@@ -88,6 +89,12 @@ def spec_for(
     )
     published = {f"{stem}.gz": gz(data) for stem, data in contents.items()}
     return RemoteDataset(name, urls, files, rows={}, image_folder=folder), published
+
+
+def use_source(monkeypatch, module: Any, source: RemoteDataset) -> None:
+    """Make the kind ``module`` (``lrlab.datasets.kinds.mnist``, say) download ``source``."""
+    monkeypatch.setattr(module, "SOURCE", source)
+    monkeypatch.setattr(module, "KIND", dataclasses.replace(module.KIND, source=source))
 
 
 def write_mirror(mirror: Path, name: str, published: dict[str, bytes]) -> Path:
@@ -247,8 +254,8 @@ def make_dataset(name: str, seed: int = 0) -> Any:
 
     x, y = split(n)
     if name in TOYS:  # the lessons' own points, listed in params.yaml
-        x = torch.tensor(BASE_PARAMS["lesson_datasets"][name]["x"]).reshape(-1, 1)
-        y = torch.tensor(BASE_PARAMS["lesson_datasets"][name]["y"])
+        x = torch.tensor(BASE_PARAMS["datasets"][name]["x"]).reshape(-1, 1)
+        y = torch.tensor(BASE_PARAMS["datasets"][name]["y"])
         y = y.float() if k == 0 else y.long()
     x_test, y_test = split(n_test) if n_test else (None, None)
     task = "regression" if k == 0 else "classification"

@@ -11,12 +11,14 @@ import yaml
 from pydantic import ValidationError
 
 from lrlab.binding import resolve_widths
-from lrlab.config import ALL_DATASETS, ModelConfig, ParamsFile, VariantConfig
+from lrlab.config import ModelConfig, ParamsFile, VariantConfig
+from lrlab.datasets import kinds
 from lrlab.errors import ConfigError
 from lrlab.loss_table import LOSSES
 
 REPO = Path(__file__).resolve().parents[1]
 BASE = yaml.safe_load((REPO / "params.yaml").read_text())
+DATASETS = list(BASE["datasets"])
 
 
 def params_with(tmp_path: Path, edit) -> ParamsFile:
@@ -37,8 +39,7 @@ def test_repository_params_are_valid():
     params = ParamsFile(REPO / "params.yaml")
     runtime = params.runtime()
     assert runtime.device in ("auto", "cpu", "cuda")
-    for name in ALL_DATASETS:
-        params.dataset(name)
+    assert DATASETS and all(kinds.settings(params, name).kind for name in DATASETS)
     keys = params.variant_keys()
     assert keys == list(BASE["variants"]) and keys  # every variant, in file order
     assert all(isinstance(params.variant(k), VariantConfig) for k in keys)
@@ -89,10 +90,10 @@ def test_list_item_errors_name_the_index(tmp_path):
 @pytest.mark.parametrize("fraction", [0, 1, 1.5, -0.2])
 def test_test_fraction_must_lie_strictly_between_0_and_1(tmp_path, fraction):
     params = params_with(
-        tmp_path, lambda raw: set_in(raw, "lesson_datasets.diabetes.test_fraction", fraction)
+        tmp_path, lambda raw: set_in(raw, "datasets.diabetes.test_fraction", fraction)
     )
-    message = error_of(lambda: params.dataset("diabetes"))
-    assert f"lesson_datasets.diabetes.test_fraction = {fraction!r}" in message
+    message = error_of(lambda: kinds.settings(params, "diabetes"))
+    assert f"datasets.diabetes.test_fraction = {fraction!r}" in message
 
 
 def test_unknown_device_is_rejected_with_choices(tmp_path):
@@ -111,9 +112,9 @@ def test_typo_in_variant_key_suggests_nearest(tmp_path):
 
 
 def test_typo_in_nested_key_suggests_nearest(tmp_path):
-    params = params_with(tmp_path, lambda raw: set_in(raw, "lesson_datasets.mnist.sdt", 0.5))
-    message = error_of(lambda: params.dataset("mnist"))
-    assert "Did you mean 'lesson_datasets.mnist.std'?" in message
+    params = params_with(tmp_path, lambda raw: set_in(raw, "datasets.mnist.sdt", 0.5))
+    message = error_of(lambda: kinds.settings(params, "mnist"))
+    assert "Did you mean 'datasets.mnist.std'?" in message
 
 
 def test_typo_in_top_level_key_suggests_nearest(tmp_path):
@@ -138,7 +139,7 @@ def test_unknown_dataset_names_the_key_and_lists_the_known_datasets(tmp_path):
     assert "variants.linear_toy.dataset = 'no-such-data': not a dataset" in message
     assert "did you mean" not in message  # nothing is close
     known = message.split("Known datasets: ", 1)[1]
-    for name in (*ALL_DATASETS, "my-points"):  # built-in ones and the keys under datasets:
+    for name in (*DATASETS, "my-points"):  # the lessons' and your own, all under datasets:
         assert name in known, name
     assert "add your own under `datasets:`" in message
     assert message.endswith(
@@ -190,8 +191,8 @@ def test_model_sizes_must_fit_the_kind(tmp_path):
 
 
 def test_toy_lists_must_match_in_length(tmp_path):
-    params = params_with(tmp_path, lambda raw: set_in(raw, "lesson_datasets.linear-toy.y", [1.0]))
-    message = error_of(lambda: params.dataset("linear-toy"))
+    params = params_with(tmp_path, lambda raw: set_in(raw, "datasets.linear-toy.y", [1.0]))
+    message = error_of(lambda: kinds.settings(params, "linear-toy"))
     assert "x has 3 values but y has 1" in message
 
 
@@ -209,7 +210,7 @@ def test_missing_variant_suggests_nearest(tmp_path):
 def test_a_stage_reads_only_its_section(tmp_path):
     """A broken variant must not stop a stage that does not read it."""
     params = params_with(tmp_path, lambda raw: set_in(raw, "variants.mnist_mlp.epochs", -5))
-    params.dataset("mnist")
+    kinds.settings(params, "mnist")
     params.variant("fashion_softmax")
     assert params.runtime().seed == BASE["seed"]
 
@@ -357,21 +358,32 @@ def test_an_explicit_output_that_does_not_fit_the_loss_is_still_refused(tmp_path
     assert "loss 'bce' takes probabilities, so model.output must be 'sigmoid'" in message
 
 
-def test_own_datasets_are_read_with_their_model_and_may_not_take_a_lesson_name(tmp_path):
-    from lrlab.datasets.csv_table import CsvDatasetConfig
-
+def test_a_dataset_is_read_with_the_schema_of_its_kind(tmp_path):
     own = {"kind": "csv", "source": "data/external/p.csv", "target": "y", "task": "regression"}
     params = params_with(tmp_path, lambda raw: raw["datasets"].update({"points": own}))
-    assert params.dataset("points", CsvDatasetConfig).source == "data/external/p.csv"
-    assert "read it with its own model" in error_of(lambda: params.dataset("points"))
-    message = error_of(lambda: params.dataset("pionts", CsvDatasetConfig))
+    assert kinds.settings(params, "points").source == "data/external/p.csv"
+    assert kinds.settings(params, "mnist").mean == BASE["datasets"]["mnist"]["mean"]
+    message = error_of(lambda: kinds.settings(params, "pionts"))
     assert "unknown dataset 'pionts'" in message and "Did you mean 'points'?" in message
-
-    taken = params_with(tmp_path, lambda raw: raw["datasets"].update({"mnist": own}))
-    message = error_of(lambda: taken.dataset("mnist", CsvDatasetConfig))
-    assert "datasets.mnist: 'mnist' is a lesson dataset's name" in message
+    # the kind's schema, not another's: a csv setting on an mnist block is an unknown key
+    wrong = params_with(tmp_path, lambda raw: raw["datasets"]["mnist"].update(target="y"))
+    message = error_of(lambda: kinds.settings(wrong, "mnist"))
+    assert "datasets.mnist.target: unknown key. Allowed keys here: kind, mean, std." in message
     listed = params_with(tmp_path, lambda raw: raw.update(datasets=["points"]))
-    assert "is not a mapping" in error_of(lambda: listed.dataset("points", CsvDatasetConfig))
+    assert "is not a mapping" in error_of(lambda: kinds.settings(listed, "points"))
+
+
+def test_a_dataset_names_a_known_kind(tmp_path):
+    params = params_with(tmp_path, lambda raw: set_in(raw, "datasets.mnist.kind", "mnsit"))
+    message = error_of(lambda: kinds.settings(params, "mnist"))
+    assert "datasets.mnist.kind = 'mnsit': not a dataset kind (did you mean 'mnist'?)" in message
+    assert "Kinds: breast_cancer, csv, diabetes," in message
+    assert message.endswith(
+        "Fix them in params.yaml (or in your `dvc exp run -S` overrides) and rerun."
+    )
+    params = params_with(tmp_path, lambda raw: raw["datasets"]["mnist"].pop("kind"))
+    message = error_of(lambda: kinds.settings(params, "mnist"))
+    assert "datasets.mnist.kind: required key is missing. Every dataset names its kind" in message
 
 
 def test_a_multiclass_loss_on_data_without_classes_is_a_config_error(tmp_path):

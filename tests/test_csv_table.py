@@ -1,4 +1,4 @@
-"""A user's own CSV as a dataset: config validation, and prepare_csv checked against
+"""A user's own CSV as a dataset (kind: csv): its settings, and prepare_csv checked against
 scikit-learn's train_test_split/StandardScaler and pandas.get_dummies, plus its error messages."""
 
 from __future__ import annotations
@@ -12,18 +12,20 @@ import pytest
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from lrlab.config import parse_section
-from lrlab.datasets.csv_table import CsvDatasetConfig, is_url, prepare_csv, verify_sha256
+from lrlab.datasets.csv_table import prepare_csv, verify_sha256
+from lrlab.datasets.kinds.csv import Settings as CsvSettings
+from lrlab.datasets.kinds.csv import is_url
 from lrlab.datasets.prepared import load_prepared, save_prepared
 from lrlab.errors import ConfigError, DataError
+from lrlab.params_errors import parse_section
 
 SHA = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"  # sha256(b"abc")
 
 
-def cfg(**settings) -> CsvDatasetConfig:
+def cfg(**settings) -> CsvSettings:
     raw = {"kind": "csv", "source": "data/external/t.csv", "target": "y", **settings}
     raw.setdefault("task", "classification")
-    return parse_section("datasets.t", CsvDatasetConfig, raw)
+    return parse_section("datasets.t", CsvSettings, raw)
 
 
 def write(tmp_path: Path, text: str, name: str = "t.csv") -> Path:

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import time
 from pathlib import Path
 
 import pytest
-from fixtures_data import files_under, gz, idx_contents, spec_for, write_mirror
+from fixtures_data import files_under, gz, idx_contents, spec_for, use_source, write_mirror
 
 from lrlab import layout
-from lrlab.config import REMOTE_DATASETS
 from lrlab.datasets import download as dl
-from lrlab.datasets import registry
+from lrlab.datasets import kinds
 from lrlab.datasets.download import download_dataset, mirror_from_env, project_root
-from lrlab.errors import DataError
+from lrlab.datasets.kinds import fashion_mnist, mnist
+from lrlab.datasets.raw import RECORD
+from lrlab.errors import ConfigError, DataError
 from stages import download as stage
 from stages._cli import run
 
@@ -38,20 +40,24 @@ def assert_nothing_written(raw):
     assert files_under(raw) == [], "a failed download left files in data/raw"
 
 
-# --- registry -----------------------------------------------------------------------------
+# --- the kinds' sources ------------------------------------------------------------------
+
+SOURCES = {kind: kinds.load(kind, kind).source for kind in kinds.names()}
+REMOTE = {kind: source for kind, source in SOURCES.items() if source is not None}
 
 
-def test_registry_covers_the_remote_datasets_with_canonical_sources():
-    assert tuple(registry.REMOTE) == REMOTE_DATASETS
-    assert registry.MNIST.urls == (
+def test_the_downloaded_kinds_pin_their_canonical_sources():
+    assert sorted(REMOTE) == ["breast_cancer", "diabetes", "exam_scores", "fashion_mnist", "mnist"]
+    assert mnist.SOURCE.urls == (
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
         "http://yann.lecun.com/exdb/mnist/",
     )
-    assert registry.FASHION_MNIST.class_names[0] == "T-shirt/top"
-    assert len(registry.FASHION_MNIST.class_names) == 10
-    assert registry.EXAM_SCORES.rows == {"all": 100}
-    assert registry.DIABETES.files[0].output == "diabetes.csv"
-    for spec in registry.REMOTE.values():
+    assert fashion_mnist.SOURCE.class_names[0] == "T-shirt/top"
+    assert len(fashion_mnist.SOURCE.class_names) == 10
+    assert REMOTE["exam_scores"].rows == {"all": 100}
+    assert REMOTE["diabetes"].files[0].output == "diabetes.csv"
+    assert REMOTE["breast_cancer"].urls[0].startswith("file://")  # scikit-learn's own copy
+    for spec in REMOTE.values():
         for item in spec.files:
             assert len(item.sha256) == 64 and item.size > 0
             assert item.gzipped == item.published.endswith(".gz")
@@ -237,40 +243,54 @@ def test_stage_reads_a_relative_data_mirror_from_the_repo_root(
 ):
     spec, published = mnist_like
     write_mirror(tmp_path / "mirror", "mnist", published)
-    monkeypatch.setitem(registry.REMOTE, "mnist", spec)
+    use_source(monkeypatch, mnist, spec)
     monkeypatch.setattr(stage, "REPO", tmp_path)
     monkeypatch.setenv("DATA_MIRROR", "mirror")
-    stage.main(["mnist", "--out", str(layout.raw_dir(tmp_path, "mnist").parent)])
-    assert (layout.raw_dir(tmp_path, "mnist") / "MNIST/raw/t10k-labels-idx1-ubyte").is_file()
-    assert "download mnist: 4 file(s)" in capsys.readouterr().out
+    stage.main(["digits", "--kind", "mnist", "--out", str(layout.raw_dir(tmp_path, "x").parent)])
+    assert (layout.raw_dir(tmp_path, "digits") / "MNIST/raw/t10k-labels-idx1-ubyte").is_file()
+    assert "download digits: 4 file(s)" in capsys.readouterr().out
 
 
 def test_stage_downloads_by_default_to_where_prepare_reads():
     """The default --out holds ``<out>/<dataset>``, the layout's raw folder of the repo."""
-    for name in REMOTE_DATASETS:
-        out = stage.parse_args([name]).out
+    for name in ("mnist", "my-data"):
+        out = stage.parse_args([name, "--kind", "mnist"]).out
         assert out / name == layout.raw_dir(stage.REPO, name), name
+
+
+def test_a_kind_with_nothing_to_fetch_gets_a_record_of_what_it_is_made_from(tmp_path, capsys):
+    for kind in (k for k, source in SOURCES.items() if source is None):
+        stage.main(["some-data", "--kind", kind, "--out", str(tmp_path)])
+        assert files_under(tmp_path) == ["some-data", f"some-data/{RECORD}"]
+        record = json.loads((tmp_path / "some-data" / RECORD).read_text())
+        made_from = kinds.load(kind, "some-data").made_from
+        assert record == {"dataset": "some-data", "kind": kind, "made_from": made_from}
+        assert f"download some-data: nothing to fetch ({made_from})" in capsys.readouterr().out
 
 
 def test_stage_exits_nonzero_with_the_message_and_no_partial_file(
     tmp_path, monkeypatch, capsys, closed_url, mnist_like
 ):
     spec, _ = mnist_like
-    monkeypatch.setitem(registry.REMOTE, "mnist", with_urls(spec, closed_url))
+    use_source(monkeypatch, mnist, with_urls(spec, closed_url))
     monkeypatch.delenv("DATA_MIRROR", raising=False)
     raw = tmp_path / "raw"
+    args = ["mnist", "--kind", "mnist", "--out", str(raw), "--timeout", "0.5", "--retries", "0"]
     with pytest.raises(SystemExit) as exit_info:
-        run(stage.main, ["mnist", "--out", str(raw), "--timeout", "0.5", "--retries", "0"])
+        run(stage.main, args)
     assert exit_info.value.code == 1
     assert "every source failed" in capsys.readouterr().err
     assert_nothing_written(raw)
 
 
-def test_stage_rejects_an_unknown_dataset_listing_the_known_ones(tmp_path):
-    with pytest.raises(DataError) as info:
-        stage.main(["mnits", "--out", str(tmp_path)])
-    assert "Did you mean 'mnist'?" in str(info.value)
-    assert "mnist, fashion-mnist, exam-scores, diabetes" in str(info.value)
+def test_stage_rejects_an_unknown_kind_listing_the_kinds(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        stage.main(["digits", "--kind", "mnits", "--out", str(tmp_path)])
+    assert "datasets.digits.kind = 'mnits': not a dataset kind (did you mean 'mnist'?)" in str(
+        info.value
+    )
+    assert f"Kinds: {', '.join(kinds.names())} (the modules in" in str(info.value)
+    assert files_under(tmp_path) == []
 
 
 def test_a_relative_data_mirror_is_taken_from_the_project_also_in_an_experiment_copy(tmp_path):

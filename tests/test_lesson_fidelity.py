@@ -17,7 +17,8 @@ import yaml
 
 from lrlab import layout
 from lrlab.config import ParamsFile
-from lrlab.datasets import prepare, readers, registry
+from lrlab.datasets import kinds
+from lrlab.datasets.kinds import exam_scores
 from lrlab.datasets.prepared import save_prepared
 from lrlab.lessons import parse_lessons
 from lrlab.outputs import read_history
@@ -36,14 +37,15 @@ pytestmark = pytest.mark.skipif(not DATA.is_file(), reason="needs the offline da
 def trained(tmp_path_factory) -> Path:
     """The repository's params (CPU) and the real exam scores, prepared; both runs trained."""
     root = tmp_path_factory.mktemp("lesson002")
-    spec = registry.REMOTE["exam-scores"].files[0]
+    spec = exam_scores.SOURCE.files[0]
     assert hashlib.sha256(DATA.read_bytes()).hexdigest() == spec.sha256
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params.update(device="cpu", num_threads=1)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     file = ParamsFile(root / "params.yaml")
-    x, y = readers.read_exam_scores(DATA, registry.REMOTE["exam-scores"].rows["all"])
-    data = prepare.prepare_exam_scores(x, y, file.dataset("exam-scores"), file.runtime().seed)
+    x, y = exam_scores.read(DATA, exam_scores.SOURCE.rows["all"])
+    settings = kinds.settings(file, "exam-scores")
+    data = exam_scores.from_arrays("exam-scores", x, y, settings, file.runtime().seed)
     save_prepared(layout.prepared_file(root, "exam-scores"), data)
     for key in RUNS:
         train_stage.main([key, "--root", str(root)])

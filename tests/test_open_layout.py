@@ -191,11 +191,11 @@ def test_a_param_changed_and_changed_back_is_restored_from_the_run_cache(project
 
     edit_params(project, change(51, 0.25))
     log = dvc(project, "repro", "report")
-    for stage in ("prepare_csv@survey", "train@linear_toy", "train@survey_mlp", "report"):
+    for stage in ("prepare@survey", "train@linear_toy", "train@survey_mlp", "report"):
         assert f"Running stage '{stage}'" in log, stage
     edit_params(project, change(50, 0.2))
     log = dvc(project, "repro", "report")
-    for stage in ("prepare_csv@survey", "train@linear_toy", "train@survey_mlp", "report"):
+    for stage in ("prepare@survey", "train@linear_toy", "train@survey_mlp", "report"):
         assert f"Stage '{stage}' is cached" in log, log
     assert RAN not in log, f"a stage ran instead of being restored:\n{log}"
     for key in changed:

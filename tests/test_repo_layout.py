@@ -11,25 +11,42 @@ import pytest
 import yaml
 
 from lrlab import layout
-from lrlab.config import ALL_DATASETS, REMOTE_DATASETS
+from lrlab.datasets import kinds
 
 REPO = Path(__file__).resolve().parents[1]
 DVC = yaml.safe_load((REPO / "dvc.yaml").read_text())
 STAGES = DVC["stages"]
+PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
 
 
-def test_download_stages_cover_exactly_the_remote_datasets():
-    assert STAGES["download"]["foreach"] == list(REMOTE_DATASETS)
+def test_every_dataset_gets_its_download_and_prepare_stages_from_params():
+    """No dataset is named in dvc.yaml: both stages loop over params.yaml's datasets, and each
+    depends on its own kind's module, which exists for every dataset's kind."""
+    kind_module = "lrlab/datasets/kinds/${item.kind}.py"
+    for name in ("download", "prepare"):
+        assert STAGES[name]["foreach"] == "${datasets}", name
+        assert kind_module in STAGES[name]["do"]["deps"], name
+    assert STAGES["download"]["do"]["cmd"] == "python -m stages.download ${key} --kind ${item.kind}"
+    assert STAGES["download"]["do"]["outs"] == [str(layout.raw_dir(".", "${key}"))]
+    assert "params" not in STAGES["download"]["do"]  # its kind comes in cmd: nothing else
+    assert STAGES["prepare"]["do"]["params"] == ["seed", "datasets.${key}"]
+    assert str(layout.raw_dir(".", "${key}")) in STAGES["prepare"]["do"]["deps"]
+    for dataset, block in PARAMS["datasets"].items():
+        assert block["kind"] in kinds.names(), dataset
+        assert (REPO / kind_module.replace("${item.kind}", block["kind"])).is_file(), dataset
 
 
-def test_prepare_stages_cover_every_dataset_and_their_sources_exist():
-    prepare = STAGES["prepare"]["foreach"]
-    assert set(prepare) == set(ALL_DATASETS)
-    for name, source in prepare.items():
-        if name in REMOTE_DATASETS:
-            assert source == f"data/raw/{name}"
-        else:
-            assert (REPO / source).is_file(), source
+def test_no_dataset_is_named_in_dvc_yaml_config_or_stages():
+    names = list(PARAMS["datasets"])
+    texts = {
+        path: (REPO / path).read_text()
+        for path in ("dvc.yaml", "lrlab/config.py", *map(str, (REPO / "stages").glob("*.py")))
+    }
+    for path, text in texts.items():
+        found = [
+            name for name in names if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text)
+        ]
+        assert not found, f"{path} names {found}"
 
 
 def test_every_stage_depends_on_its_own_script_and_the_modules_it_lists_exist():
@@ -46,7 +63,6 @@ def test_every_stage_depends_on_its_own_script_and_the_modules_it_lists_exist():
 def test_stages_that_parse_params_depend_on_the_config_defaults():
     stages = (
         "prepare",
-        "prepare_csv",
         "reference",
         "train",
         "lesson_figures",
@@ -113,7 +129,8 @@ def test_dvc_yaml_paths_are_the_layout_paths():
             layout.seeds_file(".", key),
             layout.figures_dir(".", key),
         },
-        "prepare_csv": {layout.prepared_file(".", key), layout.prepared_info(".", key)},
+        "download": {layout.raw_dir(".", key)},
+        "prepare": {layout.prepared_file(".", key), layout.prepared_info(".", key)},
         "lesson_figures": {layout.figures_dir(".", layout.LESSON_FIGURES)},
         "report": {layout.report_file(".")},
     }
@@ -121,8 +138,7 @@ def test_dvc_yaml_paths_are_the_layout_paths():
         declared = {Path(p) for p, _ in _outs(STAGES[name])}
         assert declared == {Path(p) for p in paths}, name
     assert str(layout.prepared_file(".", ds)) in STAGES["train"]["do"]["deps"]
-    assert layout.EXTERNAL in STAGES["prepare_csv"]["do"]["deps"]
-    assert STAGES["prepare_csv"]["foreach"] == "${datasets}"
+    assert layout.EXTERNAL in STAGES["prepare"]["do"]["deps"]  # your CSV files (kind: csv)
     # consumers of every variant's X depend on the folder, not on a list
     assert {layout.METRICS, layout.FIGURES} <= set(STAGES["report"]["deps"])
     assert DVC["metrics"] == [layout.METRICS]

@@ -92,7 +92,7 @@ def test_deliberate_deviations_from_the_lessons_are_listed_with_their_undo(root)
     section = text.split("## Where lrlab differs from the lesson, on purpose", 1)[1]
     section = section.split("\n## ", 1)[0]
     assert "**diabetes_deep**" in section and "test_fraction=null" in section
-    assert "**mnist_mlp**" in section and "lesson_datasets.mnist.mean=0.75" in section
+    assert "**mnist_mlp**" in section and "datasets.mnist.mean=0.75" in section
 
 
 def test_printed_losses_are_set_beside_this_runs_and_matched_to_their_digits(root):

@@ -12,7 +12,8 @@ import torch
 
 from lrlab.binding import resolve_widths
 from lrlab.config import ParamsFile, VariantConfig
-from lrlab.datasets import embedded, prepare
+from lrlab.datasets import kinds
+from lrlab.datasets.kinds import points
 from lrlab.lessons import parse_lessons
 from lrlab.metrics import evaluate
 from lrlab.models import build_model, linear_layers, stacked_forward
@@ -251,8 +252,9 @@ def test_lesson_003s_linear_15pt_loss_is_a_lucky_draw_and_lrlabs_seed_an_unlucky
     lesson's 15 points and the variant as params.yaml sets it."""
     params = ParamsFile(REPO / "params.yaml")
     cfg = resolve_widths(params.variant("linear_15pt"), 1, None)
-    x, y = embedded.toy(params.dataset("linear-15pt"))
-    data = prepare.prepare_toy("linear-15pt", x, y).map(torch.from_numpy)
+    settings = kinds.settings(params, "linear-15pt")
+    data = points.from_arrays("linear-15pt", *points.arrays(settings), settings.task)
+    data = data.map(torch.from_numpy)
     losses = sweep(cfg, data, range(100))["values"]["train.loss"]
     assert quantiles(losses)["median"] == pytest.approx(0.242, abs=0.001)
     assert percentile_of(0.170425, losses) < 10

@@ -8,6 +8,12 @@ imports inside functions included, ``if TYPE_CHECKING:`` blocks skipped since th
 counts the ``__init__.py`` of every package on the way, and asserts that each file is a dep or
 lies inside a folder dep. Deps with DVC interpolation (``${item}``) are data, not code, and are
 ignored; listed code deps must exist. The synthetic tests below show that the checker can fail.
+
+The dataset stages import their dataset's kind module by name at run time
+(:func:`lrlab.datasets.kinds.load`), which no import statement shows; they depend on it as
+``lrlab/datasets/kinds/${item.kind}.py``. So every kind module is checked on its own: what its
+top level runs must be deps of ``download`` (which only reads its source), and everything it
+can run, of ``prepare``.
 """
 
 from __future__ import annotations
@@ -69,16 +75,23 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
-def runtime_imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+def runtime_imports(
+    tree: ast.AST, in_functions: bool = True
+) -> Iterator[ast.Import | ast.ImportFrom]:
     """Every import statement in ``tree``, at any depth (a lazy import inside a function still
-    runs), except those under ``if TYPE_CHECKING:``, which only type checkers read."""
+    runs), except those under ``if TYPE_CHECKING:``, which only type checkers read; with
+    ``in_functions=False``, only those that importing the module runs (none inside a
+    function's body)."""
     todo: list[ast.AST] = [tree]
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
     while todo:
         node = todo.pop()
         if isinstance(node, ast.Import | ast.ImportFrom):
             yield node
         elif isinstance(node, ast.If) and _is_type_checking(node.test):
             todo.extend(node.orelse)
+        elif not in_functions and isinstance(node, functions):
+            continue
         else:
             todo.extend(ast.iter_child_nodes(node))
 
@@ -95,12 +108,13 @@ def from_base(node: ast.ImportFrom, package: str) -> str | None:
     return ".".join([*parts, node.module] if node.module else parts)
 
 
-def imported_names(path: Path, root: Path) -> Iterator[str]:
-    """Dotted names ``path`` imports at run time. For ``from m import n`` both ``m`` and
-    ``m.n`` are given, since ``n`` may be a submodule of ``m`` or just one of its attributes."""
+def imported_names(path: Path, root: Path, in_functions: bool = True) -> Iterator[str]:
+    """Dotted names ``path`` imports at run time (``in_functions=False``: on being imported).
+    For ``from m import n`` both ``m`` and ``m.n`` are given, since ``n`` may be a submodule of
+    ``m`` or just one of its attributes."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     package = package_of(path, root)
-    for node in runtime_imports(tree):
+    for node in runtime_imports(tree, in_functions):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
             continue
@@ -112,11 +126,15 @@ def imported_names(path: Path, root: Path) -> Iterator[str]:
 
 
 def project_imports(
-    entry: Path, root: Path = REPO, packages: Iterable[str] = PROJECT_PACKAGES
+    entry: Path,
+    root: Path = REPO,
+    packages: Iterable[str] = PROJECT_PACKAGES,
+    entry_functions: bool = True,
 ) -> set[str]:
     """Repo-relative posix paths of the project files that running ``entry`` executes: the
     entry itself, its packages' ``__init__.py`` files, and every project module imported from
-    them, transitively."""
+    them, transitively. ``entry_functions=False``: what importing ``entry`` runs, leaving out
+    the imports inside its functions (those of the modules it imports still count)."""
     packages = tuple(packages)
     entry = entry if entry.is_absolute() else root / entry
     todo = [entry, *executed_files(package_of(entry, root), root, packages)]
@@ -126,7 +144,7 @@ def project_imports(
         if path in seen:
             continue
         seen.add(path)
-        for name in imported_names(path, root):
+        for name in imported_names(path, root, entry_functions or path != entry):
             todo.extend(executed_files(name, root, packages))
     return {path.relative_to(root).as_posix() for path in seen}
 
@@ -227,6 +245,33 @@ def test_listed_code_deps_exist(stage):
     )
 
 
+KINDS = sorted(p for p in (REPO / "lrlab/datasets/kinds").glob("*.py") if p.name[0] != "_")
+KIND_DEP = "lrlab/datasets/kinds/${item.kind}.py"
+
+
+def test_the_dataset_stages_depend_on_their_kind_module():
+    assert KINDS, "no dataset kind modules found"
+    for stage in ("download", "prepare"):
+        assert KIND_DEP in dep_paths(STAGES[stage]), f"{stage} does not depend on {KIND_DEP}"
+
+
+@pytest.mark.parametrize("module", KINDS, ids=lambda path: path.stem)
+def test_a_kind_module_runs_only_what_the_dataset_stages_list(module):
+    own = module.relative_to(REPO).as_posix()
+    on_import = project_imports(module, entry_functions=False)
+    missing = uncovered(on_import - {own}, dep_paths(STAGES["download"]))
+    assert not missing, "\n".join(
+        f"{own} imports {path} at its top, which download's deps do not hold: import it inside "
+        "the function that needs it (download reads only the kind's source), or add it"
+        for path in missing
+    )
+    missing = uncovered(project_imports(module) - {own}, dep_paths(STAGES["prepare"]))
+    assert not missing, "\n".join(
+        f"{own} imports {path}, which prepare's deps do not hold: add it to them in dvc.yaml"
+        for path in missing
+    )
+
+
 # --- the checker itself, on a tiny fake project -------------------------------------------
 
 FAKE = {
@@ -301,6 +346,8 @@ def test_a_folder_dep_covers_the_files_inside_it(fake):
 
 def test_a_lazy_import_inside_a_function_is_found(fake):
     assert "pkg/lazy.py" in fake_imports(fake)
+    on_import = project_imports(Path("app/run.py"), fake, FAKE_PACKAGES, entry_functions=False)
+    assert on_import == fake_imports(fake) - {"pkg/lazy.py"}, "only the entry's lazy import goes"
     (fake / "app/run.py").write_text(FAKE["app/run.py"].replace("from pkg.lazy import go", "go"))
     assert "pkg/lazy.py" not in fake_imports(fake)
 

@@ -1,29 +1,26 @@
-"""Your own CSV file as a dataset: ``datasets.<name>: {kind: csv, source: ..., ...}``.
+"""How your own CSV file becomes a dataset (the ``csv`` kind, :mod:`lrlab.datasets.kinds.csv`,
+whose :class:`~lrlab.datasets.kinds.csv.Settings` it reads).
 
-:class:`CsvDatasetConfig` validates the settings. :func:`prepare_csv` reads the table with
-every cell as text first, so a bad cell can be reported by its CSV line (the header is line 1)
-and column; checks it; turns class labels into indices 0..k-1 (sorted numerically when all are
-numbers, else as text); one-hot encodes the categorical features over all used rows; splits
-with :func:`~lrlab.datasets.prepare.split`; and standardizes the other feature columns with
-the training part's statistics. Cells and header names are stripped of surrounding spaces,
-lines whose cells are all empty are skipped, and an empty cell or one of ``NA_TOKENS`` (any
-case) counts as missing. :func:`verify_sha256` checks a downloaded copy.
+:func:`prepare_csv` reads the table with every cell as text first, so a bad cell can be
+reported by its CSV line (the header is line 1) and column; checks it; turns class labels into
+indices 0..k-1 (sorted numerically when all are numbers, else as text); one-hot encodes the
+categorical features over all used rows; splits with :func:`~lrlab.datasets.prepare.split`;
+and standardizes the other feature columns with the training part's statistics. Cells and
+header names are stripped of surrounding spaces, lines whose cells are all empty are skipped,
+and an empty cell or one of ``NA_TOKENS`` (any case) counts as missing. :func:`verify_sha256`
+checks a file against its sha256.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
-import re
-from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Literal
-from urllib.parse import urlsplit
+from pathlib import Path
 
 import numpy as np
-from pydantic import Field, ValidationInfo, field_validator
 
-from lrlab import layout
-from lrlab.config import Fraction, Frozen
+from lrlab.datasets.kinds.csv import Settings as CsvSettings
+from lrlab.datasets.kinds.csv import repeated
 from lrlab.datasets.prepare import build, split
 from lrlab.datasets.prepared import PreparedData
 from lrlab.errors import DataError
@@ -31,101 +28,8 @@ from lrlab.errors import DataError
 NA_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none", "?"})
 SHOWN = 5  # bad cells listed in one message
 CHUNK = 1 << 20
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
-_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
-EXTERNAL_PARTS = layout.EXTERNAL.split("/")
-LOOPBACK = ("127.0.0.1", "localhost", "::1")  # plain http:// is allowed for a local server
 Cell = tuple[int, str, str]  # (CSV line, column, value)
 Table = dict[str, np.ndarray]  # used column -> its cells as text, target first
-
-
-def is_url(source: str) -> bool:
-    """Whether ``source`` is a URL (any scheme) rather than a path inside the repository."""
-    return _SCHEME.match(source.strip()) is not None
-
-
-def _repeated(names: list[str]) -> str:
-    return ", ".join(repr(n) for n in dict.fromkeys(n for n in names if names.count(n) > 1))
-
-
-class CsvDatasetConfig(Frozen):
-    """A CSV file in the repository (``data/external/my.csv``) or at an https:// URL."""
-
-    kind: Literal["csv"]
-    source: str
-    sha256: str | None = Field(default=None, validate_default=True)
-    target: str
-    task: Literal["classification", "regression"]
-    features: list[str] | None = None
-    categorical: list[str] = []
-    missing: Literal["error", "drop"] = "error"
-    test_fraction: Fraction | None = 0.2
-    standardize: bool = True
-
-    @field_validator("source")
-    @classmethod
-    def _source(cls, source: str) -> str:
-        if is_url(source):
-            parts = urlsplit(source.strip())
-            local = parts.scheme.lower() == "http" and parts.hostname in LOOPBACK
-            if parts.scheme.lower() != "https" and not local:
-                raise ValueError(
-                    f"only https:// URLs are allowed, not {parts.scheme}://; use the https "
-                    "address, or save the file under data/external/ and give its path"
-                )
-            if not parts.hostname:
-                raise ValueError("the URL names no host")
-            return source.strip()
-        windows, pieces = PureWindowsPath(source), re.split(r"[\\/]", source)
-        if not source.strip() or PurePosixPath(source).is_absolute() or windows.is_absolute():
-            raise ValueError("must be a relative path such as data/external/my.csv, or a URL")
-        if windows.drive or source.startswith("~") or ".." in pieces:
-            raise ValueError(
-                "must be relative and stay inside the repository: no drive, '~' or '..'"
-            )
-        inside = [p for p in pieces if p not in ("", ".")]
-        n = len(EXTERNAL_PARTS)
-        if inside[:n] != EXTERNAL_PARTS or len(inside) == n:
-            raise ValueError(
-                f"must be a file under {layout.EXTERNAL}/ (the folder the prepare_csv stage "
-                f"depends on, so DVC sees a changed file): move it there, e.g. "
-                f"{layout.EXTERNAL}/{inside[-1] if inside else 'my.csv'}, and `dvc add` it"
-            )
-        return "/".join(inside)
-
-    @field_validator("sha256")
-    @classmethod
-    def _sha256(cls, sha256: str | None, info: ValidationInfo) -> str | None:
-        if sha256 is None:
-            if is_url(info.data.get("source") or ""):
-                raise ValueError(
-                    "required when source is a URL: the file's SHA-256, 64 hex digits "
-                    "(`sha256sum FILE` prints it), so that a changed download is caught"
-                )
-            return None
-        if not _SHA256.fullmatch(sha256):
-            raise ValueError("must be 64 hexadecimal digits (`sha256sum FILE` prints them)")
-        return sha256.lower()
-
-    @field_validator("features", "categorical")
-    @classmethod
-    def _columns(cls, columns: list[str] | None, info: ValidationInfo) -> list[str] | None:
-        if columns is None:
-            return None
-        if not columns and info.field_name == "features":
-            raise ValueError("must list at least one column (leave it out to use all but target)")
-        if _repeated(columns):
-            raise ValueError(f"lists {_repeated(columns)} more than once")
-        if info.data.get("target") in columns:
-            raise ValueError(f"must not include the target column {info.data['target']!r}")
-        features = info.data.get("features") if info.field_name == "categorical" else None
-        stray = [c for c in columns if features is not None and c not in features]
-        if stray:
-            raise ValueError(
-                f"{', '.join(map(repr, stray))} not among features ({', '.join(features)}); "
-                "add them to features or remove them here"
-            )
-        return columns
 
 
 def verify_sha256(path: Path, expected: str, name: str) -> None:
@@ -199,7 +103,7 @@ def _read(name: str, path: Path) -> tuple[list[str], list[np.ndarray], np.ndarra
 
 
 def _check_columns(
-    name: str, path: Path, header: list[str], cfg: CsvDatasetConfig, features: list[str]
+    name: str, path: Path, header: list[str], cfg: CsvSettings, features: list[str]
 ) -> None:
     wanted = [("target", cfg.target), *(("features", f) for f in features)]
     wanted += [("categorical", c) for c in cfg.categorical if c not in features]
@@ -216,7 +120,7 @@ def _check_columns(
             f"{', '.join(map(repr, header))}. Fix {' / '.join(dict.fromkeys(keys))} in "
             "params.yaml, or the CSV's header line."
         )
-    doubled = _repeated([c for c in header if c in (cfg.target, *features)])
+    doubled = repeated([c for c in header if c in (cfg.target, *features)])
     if doubled:
         raise DataError(
             f"{name}: {path} has more than one column named {doubled} in its header line. "
@@ -245,7 +149,7 @@ def _levels(values: np.ndarray) -> tuple[list[str], np.ndarray]:
 
 
 def _encode(
-    name: str, path: Path, cfg: CsvDatasetConfig, table: Table, lines: np.ndarray
+    name: str, path: Path, cfg: CsvSettings, table: Table, lines: np.ndarray
 ) -> tuple[np.ndarray, list[str], np.ndarray, dict[str, list[str]]]:
     """The feature matrix, its column names, which columns are one-hot, and the levels."""
     blocks: list[np.ndarray] = []
@@ -280,7 +184,7 @@ def _encode(
 
 
 def _targets(
-    name: str, path: Path, cfg: CsvDatasetConfig, target: np.ndarray, lines: np.ndarray
+    name: str, path: Path, cfg: CsvSettings, target: np.ndarray, lines: np.ndarray
 ) -> tuple[np.ndarray, list[str] | None]:
     """Class indices and names, or regression values (and no names)."""
     if cfg.task == "classification":
@@ -304,7 +208,7 @@ def _targets(
     return y, None
 
 
-def prepare_csv(name: str, path: Path, cfg: CsvDatasetConfig, seed: int) -> PreparedData:
+def prepare_csv(name: str, path: Path, cfg: CsvSettings, seed: int) -> PreparedData:
     """Read, check, encode, split and standardize ``path`` as described by ``cfg``."""
     path = Path(path)
     header, columns, lines = _read(name, path)

@@ -3,9 +3,10 @@
 Each file is tried from every source in turn: the mirror copy ``<mirror>/<dataset>/<published
 name>`` when a mirror folder is given, then each canonical URL (with a timeout and a few
 retries for transient network errors). Gzip archives are decompressed while streaming and the
-decompressed bytes are hashed, so a file is accepted only when its size and sha256 match the
-registry. A source that fails (unreachable, damaged, different content) is skipped; when every
-source fails, :class:`~lrlab.errors.DataError` reports each one's failure.
+decompressed bytes are hashed, so a file is accepted only when its size and sha256 match its
+pins (:mod:`lrlab.datasets.sources`). A source that fails (unreachable, damaged, different
+content) is skipped; when every source fails, :class:`~lrlab.errors.DataError` reports each
+one's failure.
 
 The whole dataset is assembled in a hidden temporary folder beside the destination and
 renamed into place at the end, so an error or Ctrl-C never leaves a partial file behind. A
@@ -34,7 +35,7 @@ from typing import BinaryIO
 
 from tqdm import tqdm
 
-from lrlab.datasets.registry import RemoteDataset, RemoteFile
+from lrlab.datasets.sources import RemoteDataset, RemoteFile
 from lrlab.errors import DataError
 from lrlab.io import write_error
 

@@ -1,6 +1,9 @@
-"""Turn raw arrays into :class:`~lrlab.datasets.prepared.PreparedData`: split, scale, describe.
+"""Stage ``prepare@<dataset>``, and what every dataset kind prepares with: split, scale,
+describe.
 
-Pure functions of arrays, a dataset's config and the seed. Features come out float32
+:func:`prepare_dataset` reads ``seed`` and ``datasets.<dataset>`` (as dvc.yaml declares), hands
+them to the dataset's kind (:mod:`lrlab.datasets.kinds`) and writes its arrays and info. The
+helpers below are pure functions of arrays, settings and the seed. Features come out float32
 ``[n, d]``; targets int64 ``[n]`` for classification, float32 ``[n]`` for regression. Every
 split is seeded; scaling statistics come from the training part only. ``info`` records what
 was done (the constants used, shapes, class counts) so later stages and people can see it.
@@ -8,22 +11,23 @@ was done (the constants used, shapes, class counts) so later stages and people c
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lrlab.config import (
-    BreastCancerConfig,
-    ExamScoresConfig,
-    ImageConfig,
-    SyntheticRegressionConfig,
-    TabularSplitConfig,
-    TwoClustersConfig,
-)
-from lrlab.datasets.prepared import PreparedData
+from lrlab import layout
+from lrlab.config import ParamsFile
+from lrlab.datasets import kinds
+from lrlab.datasets.prepared import PreparedData, save_prepared
 from lrlab.errors import DataError
+from lrlab.io import write_json
 
-CLASSIFICATION_TOYS = ("hours-pass", "study-hours")
+if TYPE_CHECKING:
+    from lrlab.datasets.kinds import Dataset
+    from lrlab.datasets.sources import RemoteDataset
+
 Arrays = tuple[np.ndarray, np.ndarray]
 Split = tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]
 
@@ -88,7 +92,8 @@ def build(
     return PreparedData(*data, info=info)
 
 
-def _floats(values: np.ndarray) -> list[float]:
+def floats(values: np.ndarray) -> list[float]:
+    """``values`` flattened into a list of Python floats, as ``info`` records them."""
     return [float(v) for v in np.ravel(values)]
 
 
@@ -96,7 +101,7 @@ def prepare_images(
     name: str,
     train: Arrays,
     test: Arrays,
-    cfg: ImageConfig,
+    cfg: Any,
     class_names: list[str] | tuple[str, ...] | None = None,
 ) -> PreparedData:
     """Official split; pixels flattened to 784, scaled to [0, 1], then ``(x - mean) / std``
@@ -125,106 +130,43 @@ def prepare_images(
     )
 
 
-def prepare_exam_scores(
-    x: np.ndarray, y: np.ndarray, cfg: ExamScoresConfig, seed: int
-) -> PreparedData:
-    """Each feature column divided by its maximum over the training rows."""
-    x_train, x_test, y_train, y_test = split("exam-scores", x, y, cfg.test_fraction, seed, True)
-    scale = x_train.max(axis=0)
-    if np.any(scale <= 0):
-        raise DataError(
-            "exam-scores: a feature column has no positive value in the training rows, so it "
-            "cannot be divided by its maximum. Check data/raw/exam-scores/data.txt."
-        )
-    parts = (x_train / scale, None if x_test is None else x_test / scale, y_train, y_test)
-    normalization = {"mean": [0.0] * len(scale), "std": _floats(scale)}
-    return build(
-        "exam-scores",
-        "classification",
-        parts,
-        normalization,
-        2,
-        feature_scale=_floats(scale),
-        split=_split_kind(cfg.test_fraction, "stratified"),
-    )
-
-
-def prepare_diabetes(
-    x: np.ndarray, y: np.ndarray, cfg: TabularSplitConfig, seed: int
-) -> PreparedData:
-    """Seeded stratified split; the features are already scaled to [-1, 1]."""
-    parts = split("diabetes", x, y, cfg.test_fraction, seed, True)
-    return build("diabetes", "classification", parts, None, 2, split="stratified")
-
-
-def prepare_breast_cancer(
-    x: np.ndarray,
-    y: np.ndarray,
-    cfg: BreastCancerConfig,
-    seed: int,
-    class_names: list[str] | None = None,
-) -> PreparedData:
-    """Seeded stratified split, then standardized with the training part's statistics."""
-    x_train, x_test, y_train, y_test = split("breast-cancer", x, y, cfg.test_fraction, seed, True)
-    normalization = None
-    if cfg.standardize:
-        from sklearn.preprocessing import StandardScaler
-
-        scaler = StandardScaler().fit(x_train)
-        x_train = scaler.transform(x_train)
-        x_test = None if x_test is None else scaler.transform(x_test)
-        normalization = {"mean": _floats(scaler.mean_), "std": _floats(scaler.scale_)}
-    parts = (x_train, x_test, y_train, y_test)
-    extras = {"class_names": class_names} if class_names else {}
-    return build(
-        "breast-cancer", "classification", parts, normalization, 2, split="stratified", **extras
-    )
-
-
-def prepare_synthetic_regression(
-    x: np.ndarray, y: np.ndarray, coef: np.ndarray, cfg: SyntheticRegressionConfig, seed: int
-) -> PreparedData:
-    """``make_regression`` output, with the true weight (and bias 0) recorded."""
-    parts = split("synthetic-regression", x, y, cfg.test_fraction, seed, False)
-    return build(
-        "synthetic-regression",
-        "regression",
-        parts,
-        None,
-        true_weight=_floats(coef),
-        true_bias=0.0,
-        split=_split_kind(cfg.test_fraction, "random"),
-    )
-
-
-def prepare_two_clusters(
-    x: np.ndarray, y: np.ndarray, cfg: TwoClustersConfig, seed: int
-) -> PreparedData:
-    """Two Gaussian clusters, optionally split (stratified, seeded)."""
-    parts = split("two-clusters", x, y, cfg.test_fraction, seed, True)
-    return build(
-        "two-clusters",
-        "classification",
-        parts,
-        None,
-        2,
-        split=_split_kind(cfg.test_fraction, "stratified"),
-    )
-
-
-def prepare_toy(name: str, x: np.ndarray, y: np.ndarray) -> PreparedData:
-    """A lesson's few points, all for training: class labels for the pass/fail toys,
-    real targets for the linear ones."""
-    parts = (x, None, y, None)
-    if name not in CLASSIFICATION_TOYS:
-        return build(name, "regression", parts, None, split="none")
-    if not np.all(np.isin(y, (0, 1))):
-        raise DataError(
-            f"{name}: y = {_floats(y)} must hold class labels 0 or 1. Fix datasets.{name}.y in "
-            "params.yaml."
-        )
-    return build(name, "classification", (x, None, y.astype(np.int64), None), None, 2, split="none")
-
-
-def _split_kind(fraction: float | None, kind: str) -> str:
+def split_kind(fraction: float | None, kind: str) -> str:
+    """``kind`` (how the rows were split), or ``none`` when there is no test part."""
     return "none" if fraction is None else kind
+
+
+def prepare_idx_images(dataset: Dataset, source: RemoteDataset) -> PreparedData:
+    """An MNIST-style set as its download stage laid it out: both official splits read with
+    torchvision, counted against ``source.rows``, then :func:`prepare_images`."""
+    from lrlab.datasets import readers
+
+    folder, rows = source.image_folder, source.rows
+    assert folder is not None
+    train = readers.read_images(dataset.raw, folder, True, rows.get("train"))
+    test = readers.read_images(dataset.raw, folder, False, rows.get("test"))
+    return prepare_images(dataset.name, train, test, dataset.settings, source.class_names)
+
+
+def prepare_dataset(root: Path, params_path: Path, name: str) -> str:
+    """Stage ``prepare@<name>``: ``datasets.<name>`` prepared by its kind into
+    ``data/prepared/<name>.npz`` and ``.json``; returns the line the stage prints."""
+    started = time.perf_counter()
+    params = ParamsFile(params_path)
+    settings = kinds.settings(params, name)  # unknown names and bad settings fail here
+    dataset = kinds.Dataset(name, settings, params.seed(), root)
+    prepared = kinds.load(settings.kind, name).prepare(dataset)
+    target = layout.prepared_file(root, name)
+    save_prepared(target, prepared)
+    write_json(layout.prepared_info(root, name), prepared.info)
+    return f"{summary(prepared.info)} -> {target} ({time.perf_counter() - started:.1f} s)"
+
+
+def summary(info: dict[str, Any]) -> str:
+    """``prepare mnist: classification, 10 classes, train [60000, 784], test [10000, 784]``"""
+    shapes = info["shapes"]
+    parts = [info["task"]]
+    if info.get("num_classes"):
+        parts.append(f"{info['num_classes']} classes")
+    parts.append(f"train {shapes['x_train']}")
+    parts.append(f"test {shapes['x_test']}" if shapes["x_test"] else "no test split")
+    return f"prepare {info['name']}: {', '.join(parts)}"

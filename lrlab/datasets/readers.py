@@ -1,7 +1,8 @@
-"""Parse and validate the downloaded files in ``data/raw/<dataset>/``.
+"""Parse and validate the downloaded files in ``data/raw/<dataset>/``: the readers the dataset
+kinds share (:mod:`lrlab.datasets.kinds`).
 
-MNIST-style images are read with torchvision's own ``MNIST``/``FashionMNIST`` classes
-and the CSV tables with pandas, each imported only when needed (torchvision alone takes
+MNIST-style images are read with torchvision's own ``MNIST``/``FashionMNIST`` classes and the
+header-less CSV tables with pandas, each imported only when needed (torchvision alone takes
 seconds to import). Anything unexpected raises :class:`~lrlab.errors.DataError` naming the
 file (and for tables the line), what is wrong, and how to get a good copy.
 """
@@ -22,13 +23,12 @@ if TYPE_CHECKING:
 
 IMAGE_SIDE = 28
 NUM_DIGITS = 10
-EXAM_COLUMNS = ("exam 1 score", "exam 2 score", "admitted")
-DIABETES_COLUMNS = tuple(f"feature {i}" for i in range(1, 9)) + ("label",)
 
 PathLike = str | os.PathLike[str]
 
 
-def _refetch(folder: Path) -> str:
+def refetch(folder: Path) -> str:
+    """How to replace the damaged raw data in ``folder`` (``data/raw/<dataset>``)."""
     return f"Delete {folder} and rerun its download stage (`dvc repro download@{folder.name}`)."
 
 
@@ -59,7 +59,7 @@ def read_images(
     needed = (*idx_paths(root, image_folder, True), *idx_paths(root, image_folder, False))
     missing = [str(path) for path in needed if not path.is_file()]
     if missing:
-        raise DataError(f"Missing image data file(s): {', '.join(missing)}. {_refetch(root)}")
+        raise DataError(f"Missing image data file(s): {', '.join(missing)}. {refetch(root)}")
     try:
         split = classes[image_folder](str(root), train=train, download=False)
     except Exception as exc:  # torchvision raises assertion/type/value/runtime errors
@@ -84,9 +84,7 @@ def _idx_error(paths: tuple[Path, Path], exc: Exception, root: Path) -> str:
     problem = f"not a valid IDX file for torchvision ({type(error).__name__}: {detail})"
     if culprit.is_file() and culprit.stat().st_size == 0:
         problem = "the file is empty (0 bytes), not a valid IDX file"
-    return (
-        f"{culprit}: {problem}. The file is damaged or is not MNIST-format data. {_refetch(root)}"
-    )
+    return f"{culprit}: {problem}. The file is damaged or is not MNIST-format data. {refetch(root)}"
 
 
 def _check_images(
@@ -97,7 +95,7 @@ def _check_images(
     root: Path,
 ) -> None:
     image_file, label_file = paths
-    fix = _refetch(root)
+    fix = refetch(root)
     shape = (IMAGE_SIDE, IMAGE_SIDE)
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != shape:
         raise DataError(
@@ -122,16 +120,6 @@ def _check_images(
 
 
 # --- tables -------------------------------------------------------------------------------
-
-
-def read_exam_scores(path: PathLike, expected: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``data.txt``: two exam scores and admitted 0/1 per line, no header."""
-    return read_labelled_csv(path, EXAM_COLUMNS, expected=expected)
-
-
-def read_diabetes(path: PathLike, expected: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``diabetes.csv``: eight features scaled to [-1, 1] and a 0/1 label, no header."""
-    return read_labelled_csv(path, DIABETES_COLUMNS, feature_range=(-1.0, 1.0), expected=expected)
 
 
 def read_labelled_csv(
@@ -162,7 +150,7 @@ def read_labelled_csv(
             message = f"{columns[cols[0]]} is {x[rows[0], cols[0]]:g}, outside [{low:g}, {high:g}]"
             _line_error(path, rows[0], message, columns)
     if expected is not None and len(y) != expected:
-        raise DataError(f"{path}: {len(y)} rows, expected {expected}. {_refetch(path.parent)}")
+        raise DataError(f"{path}: {len(y)} rows, expected {expected}. {refetch(path.parent)}")
     return x, y.astype(np.int64)
 
 
@@ -174,21 +162,21 @@ def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     try:
         table = pd.read_csv(path, **options)
     except FileNotFoundError:
-        raise DataError(f"{path}: file not found. {_refetch(path.parent)}") from None
+        raise DataError(f"{path}: file not found. {refetch(path.parent)}") from None
     except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty. {_refetch(path.parent)}") from None
+        raise DataError(f"{path}: the file is empty. {refetch(path.parent)}") from None
     except pd.errors.ParserError as exc:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if not found:
             raise DataError(
-                f"{path}: not a valid CSV file ({exc}). {_refetch(path.parent)}"
+                f"{path}: not a valid CSV file ({exc}). {refetch(path.parent)}"
             ) from None
         first, line, saw = int(found[1]), int(found[2]), int(found[3])
         if first != len(columns):  # pandas takes the width from line 1: that line is wrong
             _line_error(path, 0, f"{first} fields, expected {len(columns)}", columns)
         _line_error(path, line - 1, f"{saw} fields, expected {len(columns)}", columns)
     except UnicodeDecodeError:
-        raise DataError(f"{path}: not a text file. {_refetch(path.parent)}") from None
+        raise DataError(f"{path}: not a text file. {refetch(path.parent)}") from None
     if table.shape[1] != len(columns):
         _line_error(path, 0, f"{table.shape[1]} fields, expected {len(columns)}", columns)
     return table
@@ -198,5 +186,5 @@ def _line_error(path: Path, row: int, problem: str, columns: tuple[str, ...]) ->
     raise DataError(
         f"{path}, line {int(row) + 1}: {problem}. Each line must hold {len(columns)} "
         f"comma-separated numbers ({', '.join(columns)}) and the label must be 0 or 1. Fix the "
-        f"line, or if the file is damaged: {_refetch(path.parent)}"
+        f"line, or if the file is damaged: {refetch(path.parent)}"
     )

@@ -16,7 +16,7 @@ import numpy as np
 
 from lrlab import layout
 from lrlab.binding import bind
-from lrlab.config import VariantConfig, prepare_stage
+from lrlab.config import VariantConfig
 from lrlab.datasets.prepared import PreparedData, load_prepared
 from lrlab.errors import LrlabError
 from lrlab.io import UnreadableTorchFile, load_torch
@@ -57,7 +57,7 @@ class Inputs:
         self.root, self.key = root, key
         if data is None:
             path = layout.prepared_file(root, variant.dataset)
-            stage = prepare_stage(variant.dataset)
+            stage = layout.prepare_stage(variant.dataset)
             data = load_prepared(require(path, root, stage), stage)
         self.data: PreparedData = data
         if checkpoint is not None:

@@ -24,13 +24,14 @@ from fixtures_data import (
     idx_bytes,
     idx_contents,
     spec_for,
+    use_source,
     write_idx_raw,
     write_mirror,
 )
 
 from lrlab import layout
-from lrlab.datasets import registry
-from lrlab.datasets.registry import RemoteDataset, RemoteFile
+from lrlab.datasets.kinds import diabetes, exam_scores, mnist
+from lrlab.datasets.sources import RemoteDataset, RemoteFile
 from stages import download as download_stage
 from stages import prepare as prepare_stage
 
@@ -39,10 +40,16 @@ IMAGES = "train-images-idx3-ubyte"
 LABELS = "train-labels-idx1-ubyte"
 EXAM = EXAM_TEXT.encode()
 LABELS_OK = idx_contents()[LABELS]
+KINDS = {"mnist": mnist, "exam-scores": exam_scores, "diabetes": diabetes}  # dataset -> kind
+
+
+def kind_of(dataset: str) -> tuple[str, str]:
+    """``("--kind", <kind>)`` for the download stage's command line."""
+    return "--kind", KINDS[dataset].__name__.rsplit(".", 1)[-1]
 
 
 def plain_spec(name: str, file_name: str, data: bytes, urls: tuple[str, ...] = ()):
-    """A registry entry for one uncompressed file (like exam-scores' data.txt)."""
+    """A download source of one uncompressed file (like exam-scores' data.txt)."""
     item = RemoteFile(file_name, hashlib.sha256(data).hexdigest(), len(data), file_name)
     return RemoteDataset(name, urls, (item,), rows={})
 
@@ -58,12 +65,12 @@ def flip_byte(data: bytes, index: int) -> bytes:
 
 def _mnist(monkeypatch):
     spec, published = spec_for("mnist", idx_contents(), folder="MNIST")
-    monkeypatch.setitem(registry.REMOTE, "mnist", spec)
+    use_source(monkeypatch, mnist, spec)
     return published
 
 
 def _exam(monkeypatch):
-    monkeypatch.setitem(registry.REMOTE, "exam-scores", plain_spec("exam-scores", "data.txt", EXAM))
+    use_source(monkeypatch, exam_scores, plain_spec("exam-scores", "data.txt", EXAM))
     return {"data.txt": EXAM}
 
 
@@ -118,7 +125,9 @@ def test_damaged_mirror_copy_fails_naming_file_problem_and_fix(
         (raw / dataset / "good.txt").write_text("the previous verified copy")
     before = files_under(raw)
 
-    result = call_stage(capsys, download_stage.main, dataset, "--out", raw, *FAST)
+    result = call_stage(
+        capsys, download_stage.main, dataset, *kind_of(dataset), "--out", raw, *FAST
+    )
 
     message = result.error
     assert message.startswith(f"error (download): Could not get {file_name} of dataset")
@@ -137,10 +146,11 @@ def test_silent_server_hits_the_timeout_then_the_next_url_serves(
 ):
     monkeypatch.delenv("DATA_MIRROR", raising=False)
     spec = plain_spec("exam-scores", "data.txt", EXAM, (silent_url, http_server.url))
-    monkeypatch.setitem(registry.REMOTE, "exam-scores", spec)
+    use_source(monkeypatch, exam_scores, spec)
     http_server.serve({"data.txt": EXAM})
     started = time.perf_counter()
-    result = call_stage(capsys, download_stage.main, "exam-scores", "--out", tmp_path, *FAST)
+    args = ("exam-scores", *kind_of("exam-scores"), "--out", tmp_path, *FAST)
+    result = call_stage(capsys, download_stage.main, *args)
     assert result.code == 0, result.err
     assert 0.4 < time.perf_counter() - started < 10
     assert http_server.hits == ["/data/data.txt"]
@@ -153,9 +163,10 @@ def test_server_stalling_mid_body_hits_the_timeout_then_the_next_url_serves(
     monkeypatch.delenv("DATA_MIRROR", raising=False)
     contents = {LABELS: idx_contents()[LABELS]}
     spec, published = spec_for("mnist", contents, (stalling_url, http_server.url), "MNIST")
-    monkeypatch.setitem(registry.REMOTE, "mnist", spec)
+    use_source(monkeypatch, mnist, spec)
     http_server.serve(published)
-    result = call_stage(capsys, download_stage.main, "mnist", "--out", tmp_path, *FAST)
+    args = ("mnist", *kind_of("mnist"), "--out", tmp_path, *FAST)
+    result = call_stage(capsys, download_stage.main, *args)
     assert result.code == 0, result.err
     assert http_server.hits == [f"/data/{LABELS}.gz"]
     assert (tmp_path / "mnist/MNIST/raw" / LABELS).read_bytes() == contents[LABELS]
@@ -166,9 +177,10 @@ def test_every_server_hanging_fails_naming_each_timeout(
 ):
     monkeypatch.delenv("DATA_MIRROR", raising=False)
     spec = plain_spec("exam-scores", "data.txt", EXAM, (silent_url, stalling_url))
-    monkeypatch.setitem(registry.REMOTE, "exam-scores", spec)
+    use_source(monkeypatch, exam_scores, spec)
     raw = tmp_path / "raw"
-    message = call_stage(capsys, download_stage.main, "exam-scores", "--out", raw, *FAST).error
+    args = ("exam-scores", *kind_of("exam-scores"), "--out", raw, *FAST)
+    message = call_stage(capsys, download_stage.main, *args).error
     assert f"{silent_url}data.txt: no answer within the 0.5 s timeout" in message
     assert f"{stalling_url}data.txt: no answer within the 0.5 s timeout" in message
     assert "Check the internet connection" in message
@@ -186,7 +198,8 @@ def test_temp_folder_of_a_killed_download_is_removed_by_the_next_run(tmp_path, m
     os.mkfifo(mirror / "exam-scores" / "data.txt")  # opening it blocks: the stage hangs
     raw = tmp_path / "raw"
     env = {**os.environ, "DATA_MIRROR": str(mirror), "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "stages.download", "exam-scores", "--out", str(raw)]
+    cmd = [sys.executable, "-m", "stages.download", "exam-scores", *kind_of("exam-scores")]
+    cmd += ["--out", str(raw)]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
@@ -204,7 +217,8 @@ def test_temp_folder_of_a_killed_download_is_removed_by_the_next_run(tmp_path, m
     (mirror / "exam-scores" / "data.txt").unlink()
     write_mirror(mirror, "exam-scores", _exam(monkeypatch))
     monkeypatch.setenv("DATA_MIRROR", str(mirror))
-    result = call_stage(capsys, download_stage.main, "exam-scores", "--out", raw, *FAST)
+    args = ("exam-scores", *kind_of("exam-scores"), "--out", raw, *FAST)
+    result = call_stage(capsys, download_stage.main, *args)
 
     assert result.code == 0, result.err
     assert files_under(raw) == [".mnist.xyz789.tmp", "exam-scores", "exam-scores/data.txt"]
@@ -263,7 +277,7 @@ IDX_FAULTS = {
 
 def _csv(dataset: str, text: str):
     def damage(root: Path) -> None:  # root: the repository root
-        (layout.raw_dir(root, dataset) / registry.REMOTE[dataset].files[0].output).write_text(text)
+        (layout.raw_dir(root, dataset) / KINDS[dataset].SOURCE.files[0].output).write_text(text)
 
     return damage
 
@@ -306,7 +320,7 @@ def raw_data(tmp_path):
     for dataset, text in (("exam-scores", EXAM_TEXT), ("diabetes", DIABETES_ROWS)):
         folder = layout.raw_dir(tmp_path, dataset)
         folder.mkdir(parents=True)
-        (folder / registry.REMOTE[dataset].files[0].output).write_text(text)
+        (folder / KINDS[dataset].SOURCE.files[0].output).write_text(text)
     return tmp_path
 
 
@@ -317,7 +331,7 @@ def raw_data(tmp_path):
         for stem, damage, problem in IDX_FAULTS.values()
     ]
     + [
-        (ds, registry.REMOTE[ds].files[0].output, damage, problem)
+        (ds, KINDS[ds].SOURCE.files[0].output, damage, problem)
         for ds, damage, problem in CSV_FAULTS.values()
     ],
     ids=[*IDX_FAULTS, *CSV_FAULTS],

@@ -39,7 +39,7 @@ def _project(tmp_path: Path) -> Path:
     """The project's code and params.yaml (CPU, one thread) in a folder of its own."""
     root = tmp_path / "project"
     for folder in ("lrlab", "stages"):
-        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("__*"))
+        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params.update(device="cpu", num_threads=1)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -111,12 +111,14 @@ def contents(folder: Path) -> dict[str, bytes]:
 # --- download: DATA_MIRROR's file is a named pipe fed half its bytes ----------------------
 
 DOWNLOAD = """
+import dataclasses
 from fixtures_data import idx_contents, spec_for
-from lrlab.datasets import registry
-registry.REMOTE["mnist"] = spec_for("mnist", idx_contents(600, 100), folder="MNIST")[0]
+from lrlab.datasets.kinds import mnist
+mnist.SOURCE = spec_for("mnist", idx_contents(600, 100), folder="MNIST")[0]
+mnist.KIND = dataclasses.replace(mnist.KIND, source=mnist.SOURCE)
 from stages import download
 from stages._cli import run
-run(download.main, ["mnist"])
+run(download.main, ["mnist", "--kind", "mnist"])
 """
 
 

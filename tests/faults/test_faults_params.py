@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 import torch
 from faultkit import call_stage, run_module, visible_files
-from fixtures_data import write_params, write_prepared
+from fixtures_data import BASE_PARAMS, write_params, write_prepared
 
 from lrlab import layout
-from lrlab.config import ALL_DATASETS
 from stages import evaluate as evaluate_stage
 from stages import figures as figures_stage
 from stages import reference as reference_stage
@@ -177,13 +176,13 @@ def test_an_unknown_name_is_refused_by_every_stage_that_reads_the_variant(
 
 @pytest.mark.parametrize("stage", [train_stage, evaluate_stage, figures_stage])
 def test_an_unknown_dataset_is_refused_listing_the_known_ones(tmp_path, capsys, stage):
-    """A dataset is any built-in one or a key under `datasets:`; others are refused."""
+    """A dataset is a key under `datasets:`, the lessons' or your own; others are refused."""
     write_params(tmp_path, set_key("dataset", "two-cluster"))
     message = call_stage(capsys, stage.main, KEY, "--root", tmp_path).error
     assert f"{_key_path('dataset')} = 'two-cluster': not a dataset" in message
     assert "(did you mean 'two-clusters'?)" in message
     known = message.split("Known datasets: ", 1)[1]
-    assert all(name in known for name in ALL_DATASETS)
+    assert all(name in known for name in BASE_PARAMS["datasets"])
     assert "add your own under `datasets:`" in message
     assert visible_files(tmp_path) == ["params.yaml"]
 
