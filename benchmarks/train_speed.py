@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 
 from lrlab import layout  # noqa: E402
 from lrlab.config import ParamsFile, VariantConfig  # noqa: E402
-from lrlab.datasets import kinds  # noqa: E402
+from lrlab.datasets.prepare import dataset_settings  # noqa: E402
 from lrlab.datasets.prepared import load_prepared  # noqa: E402
 from lrlab.device import resolve_device, to_device  # noqa: E402
 from lrlab.models import build_model, forward_in_batches  # noqa: E402
@@ -188,7 +188,7 @@ def main() -> None:
     rows = []
     for key in args.variants:
         variant = params.variant(key)
-        norm = kinds.settings(params, variant.dataset)
+        norm = dataset_settings(params, variant.dataset)
         data = load_prepared(layout.prepared_file(REPO, variant.dataset)).map(torch.from_numpy)
         loops = {
             "lesson": LessonLoop(variant, norm.mean, norm.std, seed, device),

@@ -251,7 +251,7 @@ class ParamsFile:
 
     def datasets(self) -> dict[str, Any]:
         """The ``datasets:`` mapping: every dataset's name and settings block, as written (its
-        kind's schema validates one: :func:`lrlab.datasets.kinds.settings`)."""
+        kind's schema validates one: :func:`lrlab.datasets.prepare.dataset_settings`)."""
         datasets = self.raw.get("datasets") or {}
         if not isinstance(datasets, dict):
             raise datasets_not_a_mapping(datasets)

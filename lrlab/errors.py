@@ -13,6 +13,16 @@ class ConfigError(LrlabError):
     """params.yaml holds a value lrlab cannot use."""
 
 
+def invalid_values(lines: list[str]) -> ConfigError:
+    """The one message for one or more bad params.yaml values, each line naming its key (worded
+    by :mod:`lrlab.params_errors`, or by a dataset kind's registry)."""
+    return ConfigError(
+        "params.yaml has invalid values:\n  "
+        + "\n  ".join(lines)
+        + "\nFix them in params.yaml (or in your `dvc exp run -S` overrides) and rerun."
+    )
+
+
 class DataError(LrlabError):
     """A dataset could not be fetched, verified or parsed."""
 

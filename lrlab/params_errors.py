@@ -2,8 +2,8 @@
 the full key path, the value given, what is allowed and, for a typo, the nearest valid key.
 
 :func:`parse_section` validates one section into its schema (:mod:`lrlab.config`, or a
-dataset kind's); :func:`invalid_values` wraps lines written elsewhere in the same frame; the
-other functions word the errors :class:`~lrlab.config.ParamsFile` finds before any schema
+dataset kind's) and frames its lines with :func:`lrlab.errors.invalid_values`; the other
+functions word the errors :class:`~lrlab.config.ParamsFile` finds before any schema
 (:func:`load_params`: the file itself).
 """
 
@@ -17,20 +17,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from lrlab.errors import ConfigError
+from lrlab.errors import ConfigError, invalid_values
 
 _UNION_TAG = re.compile(r"^(int|float|bool|str|constrained-\w+|literal\[.*\]|function-.*)$")
-FIX = "Fix them in params.yaml (or in your `dvc exp run -S` overrides) and rerun."
 
 
 def format_value(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def invalid_values(lines: list[str]) -> ConfigError:
-    """The one message for one or more bad values, each line naming its key."""
-    return ConfigError("params.yaml has invalid values:\n  " + "\n  ".join(lines) + "\n" + FIX)
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from lrlab.binding import resolve_widths
 from lrlab.config import ModelConfig, ParamsFile, VariantConfig
-from lrlab.datasets import kinds
+from lrlab.datasets.prepare import dataset_settings
 from lrlab.errors import ConfigError
 from lrlab.loss_table import LOSSES
 
@@ -39,7 +39,7 @@ def test_repository_params_are_valid():
     params = ParamsFile(REPO / "params.yaml")
     runtime = params.runtime()
     assert runtime.device in ("auto", "cpu", "cuda")
-    assert DATASETS and all(kinds.settings(params, name).kind for name in DATASETS)
+    assert DATASETS and all(dataset_settings(params, name).kind for name in DATASETS)
     keys = params.variant_keys()
     assert keys == list(BASE["variants"]) and keys  # every variant, in file order
     assert all(isinstance(params.variant(k), VariantConfig) for k in keys)
@@ -92,7 +92,7 @@ def test_test_fraction_must_lie_strictly_between_0_and_1(tmp_path, fraction):
     params = params_with(
         tmp_path, lambda raw: set_in(raw, "datasets.diabetes.test_fraction", fraction)
     )
-    message = error_of(lambda: kinds.settings(params, "diabetes"))
+    message = error_of(lambda: dataset_settings(params, "diabetes"))
     assert f"datasets.diabetes.test_fraction = {fraction!r}" in message
 
 
@@ -113,7 +113,7 @@ def test_typo_in_variant_key_suggests_nearest(tmp_path):
 
 def test_typo_in_nested_key_suggests_nearest(tmp_path):
     params = params_with(tmp_path, lambda raw: set_in(raw, "datasets.mnist.sdt", 0.5))
-    message = error_of(lambda: kinds.settings(params, "mnist"))
+    message = error_of(lambda: dataset_settings(params, "mnist"))
     assert "Did you mean 'datasets.mnist.std'?" in message
 
 
@@ -192,7 +192,7 @@ def test_model_sizes_must_fit_the_kind(tmp_path):
 
 def test_toy_lists_must_match_in_length(tmp_path):
     params = params_with(tmp_path, lambda raw: set_in(raw, "datasets.linear-toy.y", [1.0]))
-    message = error_of(lambda: kinds.settings(params, "linear-toy"))
+    message = error_of(lambda: dataset_settings(params, "linear-toy"))
     assert "x has 3 values but y has 1" in message
 
 
@@ -210,7 +210,7 @@ def test_missing_variant_suggests_nearest(tmp_path):
 def test_a_stage_reads_only_its_section(tmp_path):
     """A broken variant must not stop a stage that does not read it."""
     params = params_with(tmp_path, lambda raw: set_in(raw, "variants.mnist_mlp.epochs", -5))
-    kinds.settings(params, "mnist")
+    dataset_settings(params, "mnist")
     params.variant("fashion_softmax")
     assert params.runtime().seed == BASE["seed"]
 
@@ -361,28 +361,28 @@ def test_an_explicit_output_that_does_not_fit_the_loss_is_still_refused(tmp_path
 def test_a_dataset_is_read_with_the_schema_of_its_kind(tmp_path):
     own = {"kind": "csv", "source": "data/external/p.csv", "target": "y", "task": "regression"}
     params = params_with(tmp_path, lambda raw: raw["datasets"].update({"points": own}))
-    assert kinds.settings(params, "points").source == "data/external/p.csv"
-    assert kinds.settings(params, "mnist").mean == BASE["datasets"]["mnist"]["mean"]
-    message = error_of(lambda: kinds.settings(params, "pionts"))
+    assert dataset_settings(params, "points").source == "data/external/p.csv"
+    assert dataset_settings(params, "mnist").mean == BASE["datasets"]["mnist"]["mean"]
+    message = error_of(lambda: dataset_settings(params, "pionts"))
     assert "unknown dataset 'pionts'" in message and "Did you mean 'points'?" in message
     # the kind's schema, not another's: a csv setting on an mnist block is an unknown key
     wrong = params_with(tmp_path, lambda raw: raw["datasets"]["mnist"].update(target="y"))
-    message = error_of(lambda: kinds.settings(wrong, "mnist"))
+    message = error_of(lambda: dataset_settings(wrong, "mnist"))
     assert "datasets.mnist.target: unknown key. Allowed keys here: kind, mean, std." in message
     listed = params_with(tmp_path, lambda raw: raw.update(datasets=["points"]))
-    assert "is not a mapping" in error_of(lambda: kinds.settings(listed, "points"))
+    assert "is not a mapping" in error_of(lambda: dataset_settings(listed, "points"))
 
 
 def test_a_dataset_names_a_known_kind(tmp_path):
     params = params_with(tmp_path, lambda raw: set_in(raw, "datasets.mnist.kind", "mnsit"))
-    message = error_of(lambda: kinds.settings(params, "mnist"))
+    message = error_of(lambda: dataset_settings(params, "mnist"))
     assert "datasets.mnist.kind = 'mnsit': not a dataset kind (did you mean 'mnist'?)" in message
     assert "Kinds: breast_cancer, csv, diabetes," in message
     assert message.endswith(
         "Fix them in params.yaml (or in your `dvc exp run -S` overrides) and rerun."
     )
     params = params_with(tmp_path, lambda raw: raw["datasets"]["mnist"].pop("kind"))
-    message = error_of(lambda: kinds.settings(params, "mnist"))
+    message = error_of(lambda: dataset_settings(params, "mnist"))
     assert "datasets.mnist.kind: required key is missing. Every dataset names its kind" in message
 
 

@@ -85,7 +85,7 @@ def project(tmp_path_factory) -> Path:
     repo = tmp_path_factory.mktemp("project")
     for name in ("dvc.yaml", "params.yaml", "lessons.yaml", ".gitignore", ".dvcignore"):
         shutil.copy(REPO / name, repo / name)
-    for folder in ("lrlab", "stages"):
+    for folder in ("lrlab", "stages", "data/external"):
         shutil.copytree(REPO / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)

@@ -17,8 +17,8 @@ import yaml
 
 from lrlab import layout
 from lrlab.config import ParamsFile
-from lrlab.datasets import kinds
 from lrlab.datasets.kinds import exam_scores
+from lrlab.datasets.prepare import dataset_settings
 from lrlab.datasets.prepared import save_prepared
 from lrlab.lessons import parse_lessons
 from lrlab.outputs import read_history
@@ -44,7 +44,7 @@ def trained(tmp_path_factory) -> Path:
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     file = ParamsFile(root / "params.yaml")
     x, y = exam_scores.read(DATA, exam_scores.SOURCE.rows["all"])
-    settings = kinds.settings(file, "exam-scores")
+    settings = dataset_settings(file, "exam-scores")
     data = exam_scores.from_arrays("exam-scores", x, y, settings, file.runtime().seed)
     save_prepared(layout.prepared_file(root, "exam-scores"), data)
     for key in RUNS:

@@ -80,7 +80,9 @@ def test_the_history_of_a_running_training_can_be_read(tmp_path):
     """linear_toy for 30000 epochs (several seconds): the file is read and parsed mid-run,
     grows, and what was read is the start of the finished file."""
     for folder in ("lrlab", "stages"):
-        shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__*"))
+        shutil.copytree(
+            REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params.update(device="cpu", num_threads=1)
     params["variants"]["linear_toy"]["epochs"] = 30_000

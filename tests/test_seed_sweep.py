@@ -12,8 +12,8 @@ import torch
 
 from lrlab.binding import resolve_widths
 from lrlab.config import ParamsFile, VariantConfig
-from lrlab.datasets import kinds
 from lrlab.datasets.kinds import points
+from lrlab.datasets.prepare import dataset_settings
 from lrlab.lessons import parse_lessons
 from lrlab.metrics import evaluate
 from lrlab.models import build_model, linear_layers, stacked_forward
@@ -252,7 +252,7 @@ def test_lesson_003s_linear_15pt_loss_is_a_lucky_draw_and_lrlabs_seed_an_unlucky
     lesson's 15 points and the variant as params.yaml sets it."""
     params = ParamsFile(REPO / "params.yaml")
     cfg = resolve_widths(params.variant("linear_15pt"), 1, None)
-    settings = kinds.settings(params, "linear-15pt")
+    settings = dataset_settings(params, "linear-15pt")
     data = points.from_arrays("linear-15pt", *points.arrays(settings), settings.task)
     data = data.map(torch.from_numpy)
     losses = sweep(cfg, data, range(100))["values"]["train.loss"]

@@ -1,9 +1,10 @@
 """Stage ``prepare@<dataset>``, and what every dataset kind prepares with: split, scale,
 describe.
 
-:func:`prepare_dataset` reads ``seed`` and ``datasets.<dataset>`` (as dvc.yaml declares), hands
-them to the dataset's kind (:mod:`lrlab.datasets.kinds`) and writes its arrays and info. The
-helpers below are pure functions of arrays, settings and the seed. Features come out float32
+:func:`prepare_dataset` reads ``seed`` and ``datasets.<dataset>`` (as dvc.yaml declares),
+validated by :func:`dataset_settings` with its kind's schema, hands them to the kind
+(:mod:`lrlab.datasets.kinds`) and writes its arrays and info. The helpers below are pure
+functions of arrays, settings and the seed. Features come out float32
 ``[n, d]``; targets int64 ``[n]`` for classification, float32 ``[n]`` for regression. Every
 split is seeded; scaling statistics come from the training part only. ``info`` records what
 was done (the constants used, shapes, class counts) so later stages and people can see it.
@@ -21,8 +22,9 @@ from lrlab import layout
 from lrlab.config import ParamsFile
 from lrlab.datasets import kinds
 from lrlab.datasets.prepared import PreparedData, save_prepared
-from lrlab.errors import DataError
+from lrlab.errors import DataError, invalid_values
 from lrlab.io import write_json
+from lrlab.params_errors import parse_section, unknown_dataset
 
 if TYPE_CHECKING:
     from lrlab.datasets.kinds import Dataset
@@ -152,13 +154,31 @@ def prepare_dataset(root: Path, params_path: Path, name: str) -> str:
     ``data/prepared/<name>.npz`` and ``.json``; returns the line the stage prints."""
     started = time.perf_counter()
     params = ParamsFile(params_path)
-    settings = kinds.settings(params, name)  # unknown names and bad settings fail here
+    settings = dataset_settings(params, name)  # unknown names and bad settings fail here
     dataset = kinds.Dataset(name, settings, params.seed(), root)
     prepared = kinds.load(settings.kind, name).prepare(dataset)
     target = layout.prepared_file(root, name)
     save_prepared(target, prepared)
     write_json(layout.prepared_info(root, name), prepared.info)
     return f"{summary(prepared.info)} -> {target} ({time.perf_counter() - started:.1f} s)"
+
+
+def dataset_settings(params: ParamsFile, name: str) -> Any:
+    """The validated settings of ``datasets.<name>``, by the schema of its kind."""
+    datasets = params.datasets()
+    if name not in datasets:
+        raise unknown_dataset(name, list(datasets))
+    raw, key = datasets[name], f"{kinds.SECTION}.{name}"
+    if not isinstance(raw, dict):
+        return parse_section(key, kinds.DatasetSettings, raw)
+    if "kind" not in raw:
+        raise invalid_values(
+            [
+                f"{key}.kind: required key is missing. Every dataset names its kind: "
+                f"{', '.join(kinds.names())} (the modules in lrlab/datasets/kinds/)."
+            ]
+        )
+    return parse_section(key, kinds.load(raw["kind"], name).settings, raw)
 
 
 def summary(info: dict[str, Any]) -> str:

@@ -1,7 +1,7 @@
 """A train stage killed with SIGKILL mid-training under ``dvc repro``: no model (nor a visible
 temporary file) is left, the next ``dvc repro`` reruns the stage, and its result equals an
 uninterrupted run's. Runs in two temporary git + DVC repositories holding the pipeline's own
-prepare and train stages, reduced to one tiny variant made slow with many epochs."""
+download, prepare and train stages, reduced to one tiny variant made slow with many epochs."""
 
 from __future__ import annotations
 
@@ -30,19 +30,18 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
 
 def make_repo(root: Path, env: dict[str, str]) -> Path:
-    """A git + DVC repository with lrlab/, stages/, params.yaml and dvc.yaml's prepare and
-    train stages for one variant."""
+    """A git + DVC repository with lrlab/, stages/, data/external/, params.yaml (one dataset,
+    one variant) and dvc.yaml's download, prepare, reference and train stages."""
     root.mkdir()
-    for folder in ("lrlab", "stages"):
+    for folder in ("lrlab", "stages", "data/external"):
         shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params.update(device="cpu", num_threads=1)
+    params["datasets"] = {DATASET: params["datasets"][DATASET]}
     params["variants"] = {KEY: {**params["variants"][KEY], "epochs": EPOCHS}}
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
-    prepare, reference, train = stages["prepare"], stages["reference"], stages["train"]
-    prepare["foreach"] = {DATASET: prepare["foreach"][DATASET]}
-    kept = {"prepare": prepare, "reference": reference, "train": train}
+    kept = {name: stages[name] for name in ("download", "prepare", "reference", "train")}
     (root / "dvc.yaml").write_text(yaml.safe_dump({"stages": kept}))
     for cmd in (["git", "init", "-q"], ["dvc", "init", "-q"]):
         subprocess.run(cmd, cwd=root, env=env, check=True, capture_output=True)

@@ -11,10 +11,13 @@ Every dataset under ``datasets:`` in params.yaml names its ``kind``, the module
 - ``prepare``: the function that turns a :class:`Dataset` into prepared arrays.
 
 Adding a kind is adding a module here: :func:`names` lists the package's modules and
-:func:`load` imports the one asked for, so nothing else names a kind or a dataset. A kind
-module imports at its top only what its download stage may run (this package,
-:mod:`lrlab.schema`, :mod:`lrlab.datasets.sources`) and the rest inside ``prepare``;
-tests/test_stage_deps.py checks both against the stages' deps in dvc.yaml.
+:func:`load` imports the one asked for, so nothing else names a kind or a dataset
+(:func:`lrlab.datasets.prepare.dataset_settings` validates a dataset's block with its kind's
+schema). A kind module imports at its top only what its download stage may run (this
+package, :mod:`lrlab.schema`, :mod:`lrlab.datasets.sources`) and the rest inside
+``prepare``; tests/test_stage_deps.py checks both against the stages' deps in dvc.yaml, so
+that no edit of the params schemas, their error wording or the preparing code fetches a
+dataset again.
 """
 
 from __future__ import annotations
@@ -28,11 +31,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lrlab import layout
-from lrlab.params_errors import invalid_values, parse_section, unknown_dataset
+from lrlab.errors import invalid_values
 from lrlab.schema import Frozen
 
 if TYPE_CHECKING:
-    from lrlab.config import ParamsFile
     from lrlab.datasets.prepared import PreparedData
     from lrlab.datasets.sources import RemoteDataset
 
@@ -96,21 +98,3 @@ def load(kind: Any, dataset: str) -> Kind:
     if not isinstance(found, Kind):
         raise TypeError(f"lrlab/datasets/kinds/{kind}.py defines no KIND = Kind(...)")
     return found
-
-
-def settings(params: ParamsFile, dataset: str) -> Any:
-    """The validated settings of ``datasets.<dataset>``, by the schema of its kind."""
-    datasets = params.datasets()
-    if dataset not in datasets:
-        raise unknown_dataset(dataset, list(datasets))
-    raw = datasets[dataset]
-    if not isinstance(raw, dict):
-        return parse_section(f"{SECTION}.{dataset}", DatasetSettings, raw)
-    if "kind" not in raw:
-        raise invalid_values(
-            [
-                f"{SECTION}.{dataset}.kind: required key is missing. Every dataset names its "
-                f"kind: {', '.join(names())} (the modules in lrlab/datasets/kinds/)."
-            ]
-        )
-    return parse_section(f"{SECTION}.{dataset}", load(raw["kind"], dataset).settings, raw)
