@@ -7,7 +7,8 @@ For ``mnist_mlp`` and ``fashion_softmax`` (hyperparameters from params.yaml), in
 
 (a) ``lesson``: torchvision dataset + ``DataLoader(batch_size=64, shuffle=True)`` + per-sample
     transforms, exactly as the lessons write it (normalizing once);
-(b) ``lrlab``: :func:`lrlab.training.train` on the prepared tensors, as the train stage runs it;
+(b) ``lrlab``: :func:`lrlab.train.training.train` on the prepared tensors, as the train stage
+    runs it;
 (c) ``floor``: the same forward/backward/step on pre-sliced batches, no data handling at all.
 
 The three loops run in rounds, one epoch of each per round, and the table reports each one's
@@ -35,13 +36,13 @@ from torch import nn
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lrlab import layout  # noqa: E402
-from lrlab.config import ParamsFile, VariantConfig  # noqa: E402
+from lrlab.core import layout  # noqa: E402
+from lrlab.core.config import ParamsFile, VariantConfig  # noqa: E402
+from lrlab.core.prepared import load_prepared  # noqa: E402
 from lrlab.datasets.prepare import dataset_settings  # noqa: E402
-from lrlab.datasets.prepared import load_prepared  # noqa: E402
-from lrlab.device import resolve_device, to_device  # noqa: E402
-from lrlab.models import build_model, forward_in_batches  # noqa: E402
-from lrlab.training import derive_seeds, make_optimizer, train  # noqa: E402
+from lrlab.train.device import resolve_device, to_device  # noqa: E402
+from lrlab.train.models import build_model, forward_in_batches  # noqa: E402
+from lrlab.train.training import derive_seeds, make_optimizer, train  # noqa: E402
 
 TORCHVISION_CLASS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 DEFAULT_VARIANTS = ["mnist_mlp", "fashion_softmax"]
@@ -120,7 +121,7 @@ class LessonLoop:
 
 
 class LrlabLoop:
-    """(b): :func:`lrlab.training.train` as ``stages.train`` runs it, one epoch per call (the
+    """(b): :func:`lrlab.train.training.train` as ``stages.train`` runs it, one epoch per call (the
     optimizer and the shuffling generator carry over, as in one multi-epoch call)."""
 
     def __init__(self, variant: VariantConfig, data, seed: int, device):

@@ -21,8 +21,8 @@ from typing import Any
 import yaml
 
 from lrlab import gate
+from lrlab.core.io import write_text
 from lrlab.gate import GateError, MetricsRegressed, Row
-from lrlab.io import write_text
 
 
 def git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:

@@ -4,7 +4,7 @@ on the reference's own problem, to see whether the weights settle.
     python scripts/fashion_newton_evidence.py [--float64] [--iterations 300]
 
 Minimises the mean cross-entropy of ``softmax(x W + b)`` on the whitened training features
-(:func:`lrlab.objectives.whiten`, as the reference does) with SciPy's trust-region Newton
+(:func:`lrlab.reference.objectives.whiten`, as the reference does) with SciPy's trust-region Newton
 method (``trust-krylov``) and exact Hessian-vector products, printing the loss, the gradient
 norm and the parameter norm every 5 iterations, then the loss and gradient norm in the
 original features and the peak memory. A finite optimum shows as the gradient falling
@@ -27,9 +27,9 @@ from scipy.optimize import minimize
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lrlab import layout  # noqa: E402
-from lrlab.datasets.prepared import load_prepared  # noqa: E402
-from lrlab.objectives import softmax_objective, whiten  # noqa: E402
+from lrlab.core import layout  # noqa: E402
+from lrlab.core.prepared import load_prepared  # noqa: E402
+from lrlab.reference.objectives import softmax_objective, whiten  # noqa: E402
 
 K = 10
 

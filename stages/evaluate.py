@@ -4,7 +4,7 @@
 
 In the pipeline ``train@<variant>`` does this in its own process (``--evaluate``); run by
 hand it re-evaluates a saved model, e.g. after a change to the metrics or the figures
-(:mod:`lrlab.evaluate_variant`). Reads ``variants.<variant>``, the model file (safely,
+(:mod:`lrlab.train.evaluate_variant`). Reads ``variants.<variant>``, the model file (safely,
 ``weights_only=True``), the prepared dataset and ``references/<variant>.json``.
 """
 
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 
-from lrlab import layout
-from lrlab.binding import load_bound
-from lrlab.config import ParamsFile
-from lrlab.evaluate_variant import evaluate_variant, read_checkpoint
-from stages._cli import parse_variant_args, run
+from lrlab.core import layout
+from lrlab.core.binding import load_bound
+from lrlab.core.config import ParamsFile
+from lrlab.core.stage_args import parse_variant_args, run
+from lrlab.train.evaluate_variant import evaluate_variant, read_checkpoint
 
 
 def main(argv: list[str]) -> None:

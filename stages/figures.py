@@ -14,10 +14,10 @@ import argparse
 import time
 from pathlib import Path
 
-from lrlab import layout
-from lrlab.config import ParamsFile
+from lrlab.core import layout
+from lrlab.core.config import ParamsFile
+from lrlab.core.stage_args import run
 from lrlab.plotting.render import lesson_figures, variant_figures
-from stages._cli import run
 
 
 def main(argv: list[str]) -> None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lrlab.core.stage_args import run
 from lrlab.datasets.prepare import prepare_dataset
-from stages._cli import run
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,7 @@
 Reads ``variants.<variant>.dataset``, ``.model`` and ``.loss`` (all that defines the
 objective, and all that dvc.yaml lists for this stage) and the prepared dataset; writes
 ``references/<variant>.json``: the exact optimum of the variant's objective on its training
-data, or the MLP baselines (:mod:`lrlab.reference`). An experiment that changes only the
+data, or the MLP baselines (:mod:`lrlab.reference.solve`). An experiment that changes only the
 optimizer, the epochs, the batch size or the seed leaves this stage's inputs as they were, so
 DVC skips it (or restores it from the run cache) and evaluate reuses the file. No torch here.
 """
@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import logging
 
-from lrlab import layout
-from lrlab.binding import load_bound
-from lrlab.config import ParamsFile
-from lrlab.io import write_json
-from lrlab.reference import compute_reference
-from stages._cli import parse_variant_args, run
+from lrlab.core import layout
+from lrlab.core.binding import load_bound
+from lrlab.core.config import ParamsFile
+from lrlab.core.io import write_json
+from lrlab.core.stage_args import parse_variant_args, run
+from lrlab.reference.solve import compute_reference
 
 log = logging.getLogger("stages.reference")
 

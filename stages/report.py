@@ -2,7 +2,7 @@
 
 Reads the metrics and seed sweep of every variant of params.yaml, the lessons' published
 figures from ``lessons.yaml`` and the PNGs in each figure folder
-(:func:`lrlab.report_inputs.write_report`). dvc.yaml makes it depend on the folders
+(:func:`lrlab.report.inputs.write_report`). dvc.yaml makes it depend on the folders
 ``metrics/``, ``seeds/`` and ``figures/``, so a new variant needs no edit there.
 
     python -m stages.report [--root DIR] [--lessons lessons.yaml]
@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lrlab import layout
-from lrlab.report_inputs import write_report
-from stages._cli import run
+from lrlab.core import layout
+from lrlab.core.stage_args import run
+from lrlab.report.inputs import write_report
 
 
 def main(argv: list[str]) -> None:

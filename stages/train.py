@@ -5,18 +5,18 @@ one DVC stage fewer per variant.
     python -m stages.train <variant> [--evaluate] [--params params.yaml] [--root .]
 
 Reads ``seed``, ``device``, ``num_threads`` and ``variants.<variant>`` from params.yaml and
-the prepared dataset (:func:`lrlab.train_variant.train_variant`, then
-:func:`lrlab.evaluate_variant.evaluate_variant`).
+the prepared dataset (:func:`lrlab.train.train_variant.train_variant`, then
+:func:`lrlab.train.evaluate_variant.evaluate_variant`).
 """
 
 from __future__ import annotations
 
 import logging
 
-from lrlab.config import ParamsFile
-from lrlab.evaluate_variant import evaluate_variant
-from lrlab.train_variant import train_variant
-from stages._cli import parse_variant_args, run
+from lrlab.core.config import ParamsFile
+from lrlab.core.stage_args import parse_variant_args, run
+from lrlab.train.evaluate_variant import evaluate_variant
+from lrlab.train.train_variant import train_variant
 
 
 def main(argv: list[str]) -> None:

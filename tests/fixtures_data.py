@@ -4,7 +4,6 @@ for the reference/train/evaluate stages. Nothing here reads the real data."""
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import gzip
 import hashlib
@@ -19,8 +18,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from lrlab.core.loss_table import LOSSES
 from lrlab.datasets.sources import RemoteDataset, RemoteFile
-from lrlab.loss_table import LOSSES
 
 REPO = Path(__file__).resolve().parents[1]
 BASE_PARAMS: dict[str, Any] = yaml.safe_load((REPO / "params.yaml").read_text())
@@ -226,7 +225,7 @@ def extended_variants() -> dict[str, Any]:
     """Every variant of :data:`EXTENDED_PARAMS`, parsed as the stages parse params.yaml."""
     import tempfile
 
-    from lrlab.config import ParamsFile
+    from lrlab.core.config import ParamsFile
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "params.yaml"
@@ -236,11 +235,11 @@ def extended_variants() -> dict[str, Any]:
 
 
 def make_dataset(name: str, seed: int = 0) -> Any:
-    """A :class:`~lrlab.datasets.prepared.PreparedData` of NumPy arrays in ``name``'s shape
+    """A :class:`~lrlab.core.prepared.PreparedData` of NumPy arrays in ``name``'s shape
     (random points; the toys' own points from params.yaml)."""
     import torch
 
-    from lrlab.datasets.prepared import PreparedData
+    from lrlab.core.prepared import PreparedData
 
     d, k, n, n_test, extra = shape_of(name)
     g = torch.Generator().manual_seed(seed)
@@ -265,25 +264,12 @@ def make_dataset(name: str, seed: int = 0) -> Any:
 
 def write_prepared(root: Path, *names: str) -> Path:
     """``root/data/prepared/<name>.npz`` for each dataset name; returns ``root``."""
-    from lrlab import layout
-    from lrlab.datasets.prepared import save_prepared
+    from lrlab.core import layout
+    from lrlab.core.prepared import save_prepared
 
     for name in names:
         save_prepared(layout.prepared_file(root, name), make_dataset(name))
     return root
-
-
-def write_params(root: Path, edit=None, base: dict[str, Any] = BASE_PARAMS) -> None:
-    """``base`` (the repository's params.yaml) on the CPU, one thread, one epoch per variant;
-    ``edit`` changes the loaded dict in place before it is written."""
-    raw = copy.deepcopy(base)
-    raw["device"] = "cpu"
-    raw["num_threads"] = 1
-    for variant in raw["variants"].values():
-        variant["epochs"] = 1
-    if edit:
-        edit(raw)
-    (root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
 
 
 # --- which heavy modules a stage imports --------------------------------------------------

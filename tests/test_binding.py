@@ -1,4 +1,4 @@
-"""Binding a variant to its data (lrlab.binding): widths come from the data, and every
+"""Binding a variant to its data (lrlab.core.binding): widths come from the data, and every
 variant/data mismatch stops with its one message naming the key to change."""
 
 from __future__ import annotations
@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lrlab.binding import bind
-from lrlab.config import VariantConfig
-from lrlab.datasets.prepared import PreparedData
-from lrlab.errors import ConfigError, DataError
-from lrlab.loss_table import names, spoken
+from lrlab.core.binding import bind
+from lrlab.core.config import VariantConfig
+from lrlab.core.errors import ConfigError, DataError
+from lrlab.core.loss_table import names, spoken
+from lrlab.core.prepared import PreparedData
 
 
 def variant(**kw) -> VariantConfig:

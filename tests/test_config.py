@@ -10,11 +10,11 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from lrlab.binding import resolve_widths
-from lrlab.config import ModelConfig, ParamsFile, VariantConfig
+from lrlab.core.binding import resolve_widths
+from lrlab.core.config import ModelConfig, ParamsFile, VariantConfig
+from lrlab.core.errors import ConfigError
+from lrlab.core.loss_table import LOSSES
 from lrlab.datasets.prepare import dataset_settings
-from lrlab.errors import ConfigError
-from lrlab.loss_table import LOSSES
 
 REPO = Path(__file__).resolve().parents[1]
 BASE = yaml.safe_load((REPO / "params.yaml").read_text())
@@ -400,7 +400,7 @@ def test_test_each_epoch_needs_a_classifier_trained_by_torch(tmp_path, key):
     assert f"variants.{key}: test_each_epoch records a test accuracy" in message
 
 
-# every message of a model kind's rules, word for word (lrlab.model_kinds derives them)
+# every message of a model kind's rules, word for word (lrlab.core.model_kinds derives them)
 KIND_MESSAGES = [
     ({"kind": "mlp"}, "an mlp needs sizes: [in, hidden..., out] (e.g. [in, 16, out])"),
     (

@@ -12,12 +12,12 @@ import pytest
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
+from lrlab.core.errors import ConfigError, DataError
+from lrlab.core.params_errors import parse_section
+from lrlab.core.prepared import load_prepared, save_prepared
 from lrlab.datasets.csv_table import prepare_csv, verify_sha256
 from lrlab.datasets.kinds.csv import Settings as CsvSettings
 from lrlab.datasets.kinds.csv import is_url
-from lrlab.datasets.prepared import load_prepared, save_prepared
-from lrlab.errors import ConfigError, DataError
-from lrlab.params_errors import parse_section
 
 SHA = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"  # sha256(b"abc")
 

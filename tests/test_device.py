@@ -9,8 +9,8 @@ import os
 import pytest
 import torch
 
-from lrlab.device import configure_threads, resolve_device, to_device
-from lrlab.errors import ConfigError
+from lrlab.core.errors import ConfigError
+from lrlab.train.device import configure_threads, resolve_device, to_device
 
 
 def test_auto_without_a_gpu_is_the_cpu_and_is_logged(monkeypatch, caplog):
@@ -74,7 +74,7 @@ def test_cuda_n_pins_one_gpu_and_a_missing_index_is_named(monkeypatch):
 
 @pytest.mark.parametrize("value", ["cuda:", "cuda:x", "gpu", "CUDA", "cuda:-1"])
 def test_a_device_setting_that_is_no_device_is_refused_by_params(tmp_path, value):
-    from lrlab.config import ParamsFile
+    from lrlab.core.config import ParamsFile
 
     (tmp_path / "params.yaml").write_text(f"seed: 1\ndevice: '{value}'\n")
     with pytest.raises(ConfigError) as info:

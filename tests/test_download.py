@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from fixtures_data import files_under, gz, idx_contents, spec_for, use_source, write_mirror
 
-from lrlab import layout
+from lrlab.core import layout
+from lrlab.core.errors import ConfigError, DataError
+from lrlab.core.stage_args import run
 from lrlab.datasets import download as dl
 from lrlab.datasets import kinds
 from lrlab.datasets.download import download_dataset, mirror_from_env, project_root
 from lrlab.datasets.kinds import fashion_mnist, mnist
 from lrlab.datasets.raw import RECORD
-from lrlab.errors import ConfigError, DataError
 from stages import download as stage
-from stages._cli import run
 
 IDX0 = "train-images-idx3-ubyte"
 FAST = {"timeout": 0.5, "retries": 0, "backoff": 0.0, "progress": False}

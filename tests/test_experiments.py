@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from repo_kit import dvc, toy_project
 
 from lrlab.cli import dispatch
-from lrlab.seeds import Run, metric_value, runs_of, seed_runs, summarize
+from lrlab.report.seeds import Run, metric_value, runs_of, seed_runs, summarize
 
 REPO = Path(__file__).resolve().parents[1]
 TARGETS = ["train@linear_toy", "train@study_hours"]
@@ -69,31 +66,10 @@ def test_lrlab_seeds_prints_mean_and_std(tmp_path, capsys):
     assert "test.accuracy: 0.92 ± 0.02  (n = 3)" in out
 
 
-def dvc(repo: Path, *args: str) -> str:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    env.update(OMP_NUM_THREADS="1")
-    done = subprocess.run(
-        [sys.executable, "-m", "dvc", *args], cwd=repo, env=env, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout + done.stderr
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    """A copy of this project in a fresh git+DVC repo with two tiny variants reproduced."""
-    repo = tmp_path_factory.mktemp("project")
-    for name in ("dvc.yaml", "params.yaml", "lessons.yaml", ".gitignore", ".dvcignore"):
-        shutil.copy(REPO / name, repo / name)
-    for folder in ("lrlab", "stages", "data/external"):
-        shutil.copytree(REPO / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    dvc(repo, "init", "-q")
-    dvc(repo, "repro", *TARGETS)
-    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
-    subprocess.run([*git, "commit", "-qm", "baseline"], cwd=repo, check=True)
-    return repo
+    """A copy of this project in a git+DVC repo with the toy variants reproduced."""
+    return toy_project(tmp_path_factory, tmp_path_factory.mktemp("project") / "repo")
 
 
 def test_exp_run_reruns_only_the_changed_variant(project):

@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 import yaml
 from pydantic import ValidationError
+from repo_kit import git
 
-from lrlab import gate, layout
+from lrlab import gate
 from lrlab.cli import dispatch
+from lrlab.core import layout
 from lrlab.gate import GateError, MetricsRegressed
 
 REPO = Path(__file__).resolve().parents[1]
@@ -212,12 +214,6 @@ def test_failure_sentence_names_metric_amount_and_rule() -> None:
 
 
 # --- `lrlab gate` on tmp git repositories ---------------------------------------------------
-
-
-def git(repo: Path, *args: str) -> str:
-    ident = ["-c", "user.name=gate", "-c", "user.email=gate@example.com", "-c", "commit.gpgsign=0"]
-    cmd = ["git", "-C", str(repo), *ident, *args]
-    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
 
 
 def write(repo: Path, variant: str, data: dict[str, Any] | str) -> None:

@@ -12,18 +12,19 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from fixtures_data import write_params, write_prepared
+from fixtures_data import write_prepared
+from repo_kit import write_params
 
-from lrlab import layout
-from lrlab.binding import bind
-from lrlab.config import ModelConfig, ParamsFile, VariantConfig, parse_section
-from lrlab.datasets.prepared import PreparedData
-from lrlab.errors import ConfigError
-from lrlab.loss_table import HUBER_DELTA, LOSSES, huber_head
-from lrlab.losses import get_loss
-from lrlab.metrics import regression_metrics
+from lrlab.core import layout
+from lrlab.core.binding import bind
+from lrlab.core.config import ModelConfig, ParamsFile, VariantConfig, parse_section
+from lrlab.core.errors import ConfigError
+from lrlab.core.loss_table import HUBER_DELTA, LOSSES, huber_head
+from lrlab.core.prepared import PreparedData
 from lrlab.plotting.common import loss_label
-from lrlab.reference import compute_reference, least_squares
+from lrlab.reference.solve import compute_reference, least_squares
+from lrlab.train.losses import get_loss
+from lrlab.train.metrics import regression_metrics
 from stages import evaluate as evaluate_stage
 from stages import reference as reference_stage
 from stages import train as train_stage

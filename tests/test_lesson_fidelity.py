@@ -15,14 +15,14 @@ import pytest
 import torch
 import yaml
 
-from lrlab import layout
-from lrlab.config import ParamsFile
+from lrlab.core import layout
+from lrlab.core.config import ParamsFile
+from lrlab.core.outputs import read_history
+from lrlab.core.prepared import save_prepared
 from lrlab.datasets.kinds import exam_scores
 from lrlab.datasets.prepare import dataset_settings
-from lrlab.datasets.prepared import save_prepared
-from lrlab.lessons import parse_lessons
-from lrlab.outputs import read_history
-from lrlab.printed_losses import printed_losses_table
+from lrlab.report.lessons import parse_lessons
+from lrlab.report.printed_losses import printed_losses_table
 from stages import train as train_stage
 
 REPO = Path(__file__).resolve().parents[1]

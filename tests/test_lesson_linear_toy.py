@@ -11,9 +11,9 @@ import pytest
 import torch
 from scipy.optimize import least_squares
 
-from lrlab.config import OptimizerConfig
-from lrlab.models import LinearModel
-from lrlab.training import train
+from lrlab.core.config import OptimizerConfig
+from lrlab.train.models import LinearModel
+from lrlab.train.training import train
 
 PRINTED = [
     128.36353, 57.22348, 25.55281, 11.452799, 5.1747613, 2.3788614, 1.1331253, 0.57749355,

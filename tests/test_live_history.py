@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lrlab import io as lio
-from lrlab import layout
-from lrlab.live_history import LiveHistory
-from lrlab.outputs import read_history
+from lrlab.core import io as lio
+from lrlab.core import layout
+from lrlab.core.outputs import read_history
+from lrlab.train.live_history import LiveHistory
 
 REPO = Path(__file__).resolve().parents[1]
 ROWS = [{"epoch": e, "train_loss": 1.0 / e, "train_accuracy": e / 10} for e in range(1, 8)]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from lrlab.metrics import (
+from lrlab.train.metrics import (
     classification_metrics,
     confusion_matrix,
     query_values,
@@ -61,9 +61,9 @@ def test_query_values_are_predictions_or_probabilities():
 def test_query_points_of_several_features_are_predicted_before_and_after_training():
     """A diabetes-like 8-feature point: P(y = 1) by the trained and by the initial weights,
     each checked against the model's own forward pass."""
-    from lrlab.config import VariantConfig
-    from lrlab.metrics import model_extras
-    from lrlab.models import build_model
+    from lrlab.core.config import VariantConfig
+    from lrlab.train.metrics import model_extras
+    from lrlab.train.models import build_model
 
     point = [-0.294118, 0.487437, 0.180328, -0.292929, 0.0, 0.00149028, -0.53117, -0.0333333]
     cfg = VariantConfig.model_validate(

@@ -10,25 +10,24 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lrlab.config import ModelConfig
-from lrlab.errors import ConfigError, DataError
-from lrlab.loss_table import LOSSES as TABLE
-from lrlab.losses import (
+from lrlab.core.config import ModelConfig
+from lrlab.core.errors import ConfigError, DataError
+from lrlab.core.loss_table import LOSSES as TABLE
+from lrlab.core.model_file import make_checkpoint, parse_checkpoint
+from lrlab.core.model_kinds import KINDS
+from lrlab.train.losses import (
     bce_clamped,
     get_loss,
     predict_labels,
     probabilities,
     shape_targets,
 )
-from lrlab.model_kinds import KINDS
-from lrlab.models import (
+from lrlab.train.models import (
     MLP,
     LinearModel,
     build_model,
     linear_layers,
     load_weights,
-    make_checkpoint,
-    parse_checkpoint,
 )
 
 

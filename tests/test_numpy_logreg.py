@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lrlab.numpy_logreg import (
+from lrlab.train.numpy_logreg import (
     NumpyLogisticRegression,
     cost_and_gradients_loop,
     cost_and_gradients_vectorized,

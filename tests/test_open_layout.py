@@ -6,21 +6,17 @@ clone. The README's two examples run as written."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
+from repo_kit import RAN, TOY_VARIANTS, dvc, dvc_json, edit_params, git, run, toy_project
 from test_readme import readme_csv_example, readme_variant_example
 
-from lrlab import layout
+from lrlab.core import layout
 
 REPO = Path(__file__).resolve().parents[1]
-KEEP = ("linear_toy", "study_hours")  # toy lesson variants: no download, a second to train
 NEW = readme_variant_example()  # the README's "Add a variant" example, as written
 README_CSV_SHELL, README_CSV = readme_csv_example()  # "Add your own CSV", as written
 SURVEY = {  # a generated CSV: text labels, a categorical column, NA cells
@@ -49,58 +45,13 @@ SURVEY_VARIANTS = {
     },
 }
 ADDED = {**NEW, **README_CSV["variants"], **SURVEY_VARIANTS}
-RAN = "> python -m stages."  # DVC echoes each command it runs
-
-
-def run(repo: Path, *cmd: str, stdout_only: bool = False) -> str:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    env.update(OMP_NUM_THREADS="1")
-    done = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout if stdout_only else done.stdout + done.stderr
-
-
-def dvc_json(repo: Path, *args: str) -> dict:
-    return json.loads(run(repo, sys.executable, "-m", "dvc", *args, "--json", stdout_only=True))
-
-
-def dvc(repo: Path, *args: str) -> str:
-    return run(repo, sys.executable, "-m", "dvc", *args)
-
-
-def git(repo: Path, *args: str) -> str:
-    return run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", *args)
-
-
-def edit_params(repo: Path, change) -> None:
-    path = repo / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    change(params)
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A copy of the project with two lesson variants, committed and reproduced; then two
     new variants added by editing params.yaml alone and reproduced."""
-    repo = tmp_path_factory.mktemp("open")
-    for name in (
-        "dvc.yaml",
-        "params.yaml",
-        "lessons.yaml",
-        "metrics_rules.yaml",
-        ".gitignore",
-        ".dvcignore",
-    ):
-        shutil.copy(REPO / name, repo / name)
-    for folder in ("lrlab", "stages", "data/external"):
-        shutil.copytree(REPO / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    edit_params(repo, lambda p: p.update(variants={k: p["variants"][k] for k in KEEP}))
-    git(repo, "init", "-q")
-    dvc(repo, "init", "-q")
-    dvc(repo, "repro", "report")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "baseline")
+    repo = toy_project(tmp_path_factory, tmp_path_factory.mktemp("open") / "repo")
     run(repo, "bash", "-euc", README_CSV_SHELL)
     write_survey(repo / SURVEY["source"])
     dvc(repo, "add", SURVEY["source"])
@@ -114,7 +65,7 @@ def project(tmp_path_factory) -> Path:
     for key in ADDED:
         assert f"Running stage 'train@{key}'" in log
         assert f"Running stage 'reference@{key}'" in log
-    for key in KEEP:
+    for key in TOY_VARIANTS:
         assert f"Running stage 'train@{key}'" not in log, "an unchanged variant reran"
     return repo
 
@@ -152,7 +103,7 @@ def test_new_variants_get_metrics_figures_and_a_report_row(project):
         assert layout.figure_file(project, key, "curves").is_file()
     assert layout.figure_file(project, "my_tanh_net", "regions").is_file()
     report = layout.report_file(project).read_text()
-    for key in (*KEEP, *ADDED):
+    for key in (*TOY_VARIANTS, *ADDED):
         assert f"| [{key}](#{key}) |" in report
     assert "figures/my_tanh_net/regions.png" in report
 
@@ -170,7 +121,7 @@ def test_new_variants_are_in_dvc_plots_and_metrics(project):
 
 
 def test_the_gate_covers_new_variants_with_default_rules(project):
-    out = run(project, sys.executable, "-m", "lrlab.cli", "gate", "--rev", "HEAD")
+    out = run(project, sys.executable, "-m", "lrlab.cli", "gate", "--rev", "HEAD").stdout
     assert "PASSED" in out
     for key in ADDED:
         assert key in out, key

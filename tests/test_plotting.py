@@ -15,26 +15,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from fixtures_data import EXTENDED_PARAMS, extended_variants, shape_of, write_params, write_prepared
+from fixtures_data import EXTENDED_PARAMS, extended_variants, shape_of
 from matplotlib.image import imread
+from repo_kit import prepared_repo, trained_repo, write_params
 
-from lrlab import layout
-from lrlab.binding import resolve_widths
-from lrlab.config import ParamsFile, VariantConfig
-from lrlab.errors import LrlabError
-from lrlab.io import load_torch, save_torch, write_csv, write_json
-from lrlab.loss_table import LOSSES
-from lrlab.models import build_model, make_checkpoint
+from lrlab.core import layout
+from lrlab.core.binding import resolve_widths
+from lrlab.core.config import ParamsFile, VariantConfig
+from lrlab.core.errors import LrlabError
+from lrlab.core.io import load_torch, save_torch, write_csv, write_json
+from lrlab.core.loss_table import LOSSES
+from lrlab.core.model_file import make_checkpoint
 from lrlab.plotting import boundary, catalogue, curves, images, lines
 from lrlab.plotting.catalogue import LESSON_FIGURES, VARIANT_FIGURES, entry, figures_for, ordered
 from lrlab.plotting.common import DPI, clip_line, pixel_size, signed, to_png
 from lrlab.plotting.inputs import Inputs
 from lrlab.plotting.model_params import forward, linear_layers, single_linear
-from lrlab.training import derive_seeds
-from stages import evaluate as evaluate_stage
+from lrlab.train.models import build_model
+from lrlab.train.training import derive_seeds
 from stages import figures as figures_stage
-from stages import reference as reference_stage
-from stages import train as train_stage
 
 REPO = Path(__file__).resolve().parents[1]
 VARIANTS = extended_variants()  # params.yaml's variants, and one a user added on their own CSV
@@ -295,9 +294,8 @@ def _fake_variant(root: Path, key: str, cfg: VariantConfig, n: int = 24) -> None
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("pipeline")
-    write_params(root, base=EXTENDED_PARAMS)
-    write_prepared(root, *{cfg.dataset for cfg in VARIANTS.values()})
+    datasets = tuple({cfg.dataset for cfg in VARIANTS.values()})
+    root = prepared_repo(tmp_path_factory.mktemp("pipeline"), datasets, base=EXTENDED_PARAMS)
     for key, cfg in VARIANTS.items():
         _fake_variant(root, key, cfg)
     return root
@@ -446,13 +444,12 @@ NEW_VARIANT = {
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
     """my_tanh_net (a variant no lesson has) and exam_scores_manual, trained and evaluated."""
-    root = tmp_path_factory.mktemp("trained")
-    write_params(root, lambda raw: raw["variants"].update(my_tanh_net=NEW_VARIANT))
-    write_prepared(root, "two-clusters", "exam-scores")
-    for key in ("my_tanh_net", "exam_scores_manual"):
-        for stage in (reference_stage, train_stage, evaluate_stage):
-            stage.main([key, "--root", str(root)])
-    return root
+    return trained_repo(
+        tmp_path_factory.mktemp("trained"),
+        ("two-clusters", "exam-scores"),
+        ("my_tanh_net", "exam_scores_manual"),
+        lambda raw: raw["variants"].update(my_tanh_net=NEW_VARIANT),
+    )
 
 
 def test_figures_of_a_new_variant_are_chosen_by_its_model_and_data(trained, capsys):

@@ -21,7 +21,9 @@ from fixtures_data import (
     write_idx_raw,
 )
 
-from lrlab import layout
+from lrlab.core import layout
+from lrlab.core.errors import ConfigError, DataError
+from lrlab.core.prepared import load_prepared
 from lrlab.datasets import prepare as prep
 from lrlab.datasets import readers
 from lrlab.datasets.kinds import (
@@ -34,8 +36,6 @@ from lrlab.datasets.kinds import (
     synthetic_regression,
     two_clusters,
 )
-from lrlab.datasets.prepared import load_prepared
-from lrlab.errors import ConfigError, DataError
 from stages import prepare as stage
 
 REPO = Path(__file__).resolve().parents[1]

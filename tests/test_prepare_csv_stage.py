@@ -13,9 +13,9 @@ import pytest
 import yaml
 from fixtures_data import write_mirror
 
-from lrlab import layout
-from lrlab.datasets.prepared import load_prepared
-from lrlab.errors import DataError
+from lrlab.core import layout
+from lrlab.core.errors import DataError
+from lrlab.core.prepared import load_prepared
 from stages import prepare as stage
 
 TABLE = b"size,colour,species\n1.0,red,a\n2.0,blue,b\n3.0,red,a\n4.0,blue,b\n5.0,red,b\n"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import yaml
 
-from lrlab.config import ParamsFile
-from lrlab.lessons import parse_lessons
-from lrlab.outputs import read_metrics
-from lrlab.report import results_table
+from lrlab.core.config import ParamsFile
+from lrlab.core.outputs import read_metrics
+from lrlab.report.build import results_table
+from lrlab.report.lessons import parse_lessons
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")

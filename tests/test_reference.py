@@ -10,9 +10,9 @@ from scipy.special import log_softmax
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
-from lrlab.config import ModelConfig
-from lrlab.objectives import logistic_objective, softmax_objective, whiten
-from lrlab.reference import compute_reference, is_separable, least_squares
+from lrlab.core.config import ModelConfig
+from lrlab.reference.objectives import logistic_objective, softmax_objective, whiten
+from lrlab.reference.solve import compute_reference, is_separable, least_squares
 
 LOGISTIC = ModelConfig(kind="logistic", sizes=[2, 1], output="sigmoid")
 SOFTMAX = ModelConfig(kind="softmax", sizes=[4, 3])
@@ -239,7 +239,7 @@ def test_a_feature_constant_at_its_extreme_on_a_class_proves_no_minimiser(extrem
     x, y = _three_classes(0)
     x[:, 1] = np.abs(x[:, 1]) * (1 if extreme == "min" else -1)
     x[y == 0, 1] = 0.0
-    from lrlab.reference import recession_features
+    from lrlab.reference.solve import recession_features
 
     assert recession_features(x, y, 3) == 1
     fun = softmax_objective(x, y, 3, np.float64)
@@ -256,7 +256,7 @@ def test_a_feature_constant_at_its_extreme_on_a_class_proves_no_minimiser(extrem
 
 def test_no_such_feature_reports_nothing_and_the_optimum_converges():
     x, y = _three_classes(2)
-    from lrlab.reference import recession_features
+    from lrlab.reference.solve import recession_features
 
     assert recession_features(x, y, 3) == 0
     reference = compute_reference(

@@ -14,13 +14,11 @@ import pytest
 import yaml
 from fixtures_data import EXTENDED_PARAMS, extended_variants
 
-from lrlab import layout
-from lrlab.config import VariantConfig
-from lrlab.errors import LrlabError
-from lrlab.lessons import parse_lessons
-from lrlab.metrics import query_key
+from lrlab.core import layout
+from lrlab.core.config import VariantConfig
+from lrlab.core.errors import LrlabError
 from lrlab.plotting.catalogue import LESSON_FIGURES, VARIANT_FIGURES, ordered
-from lrlab.report import (
+from lrlab.report.build import (
     FigureLink,
     build_report,
     fmt,
@@ -31,6 +29,8 @@ from lrlab.report import (
     reference_cell,
     seconds,
 )
+from lrlab.report.lessons import parse_lessons
+from lrlab.train.metrics import query_key
 from stages import report as report_stage
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,11 +10,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from fixtures_data import write_params, write_prepared
+from repo_kit import trained_repo
 
-from lrlab import layout
-from stages import reference as reference_stage
-from stages import train as train_stage
+from lrlab.core import layout
 
 # a linear regression, a logistic regression and an MLP (shuffled mini-batches)
 VARIANTS = {"linear_toy": "linear-toy", "exam_scores_builtin": "exam-scores"}
@@ -31,11 +29,7 @@ def run_twice(tmp_path: Path, key: str, dataset: str) -> tuple[Path, Path]:
         def batches(raw: dict) -> None:
             raw["variants"]["diabetes_deep"].update(batch_size=16, epochs=3, seed_sweep=0)
 
-        write_params(root, batches)
-        write_prepared(root, dataset)
-        for stage, args in ((reference_stage, []), (train_stage, ["--evaluate"])):
-            stage.main([key, "--root", str(root), *args])
-        roots.append(root)
+        roots.append(trained_repo(root, (dataset,), (key,), batches))
     return roots[0], roots[1]
 
 

@@ -10,17 +10,17 @@ import numpy as np
 import pytest
 import torch
 
-from lrlab.binding import resolve_widths
-from lrlab.config import ParamsFile, VariantConfig
+from lrlab.core.binding import resolve_widths
+from lrlab.core.config import ParamsFile, VariantConfig
 from lrlab.datasets.kinds import points
 from lrlab.datasets.prepare import dataset_settings
-from lrlab.lessons import parse_lessons
-from lrlab.metrics import evaluate
-from lrlab.models import build_model, linear_layers, stacked_forward
-from lrlab.seed_report import placement, seed_section
-from lrlab.seed_sweep import build_models, flat_numbers, sweep, train_stacked
-from lrlab.seeds import SeedSweep, parse_sweep, percentile_of, quantiles
-from lrlab.training import train
+from lrlab.report.lessons import parse_lessons
+from lrlab.report.seed_report import placement, seed_section
+from lrlab.report.seeds import SeedSweep, parse_sweep, percentile_of, quantiles
+from lrlab.train.metrics import evaluate
+from lrlab.train.models import build_model, linear_layers, stacked_forward
+from lrlab.train.seed_sweep import build_models, flat_numbers, sweep, train_stacked
+from lrlab.train.training import train
 from tests.fixtures_data import make_dataset
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,11 +9,10 @@ counts the ``__init__.py`` of every package on the way, and asserts that each fi
 lies inside a folder dep. Deps with DVC interpolation (``${item}``) are data, not code, and are
 ignored; listed code deps must exist. The synthetic tests below show that the checker can fail.
 
-The dataset stages import their dataset's kind module by name at run time
-(:func:`lrlab.datasets.kinds.load`), which no import statement shows; they depend on it as
-``lrlab/datasets/kinds/${item.kind}.py``. So every kind module is checked on its own: what its
-top level runs must be deps of ``download`` (which only reads its source), and everything it
-can run, of ``prepare``.
+A package's ``__init__.py`` that holds only a docstring runs nothing, so no stage needs it as a
+dep; the moment it holds code, it counts like any module. The dataset stages import their
+dataset's kind module by name at run time (:func:`lrlab.datasets.kinds.load`), which no import
+statement shows, so every kind module is checked on its own against them.
 """
 
 from __future__ import annotations
@@ -51,8 +50,8 @@ def package_of(path: Path, root: Path) -> str:
 def executed_files(name: str, root: Path, packages: Iterable[str] = PROJECT_PACKAGES) -> list[Path]:
     """Project files that ``import name`` runs: each package's ``__init__.py`` on the way down,
     then the module itself. Empty for a third-party or stdlib name; the walk stops at the first
-    part that is no module (``lrlab.config.ParamsFile`` gives ``lrlab/__init__.py`` and
-    ``lrlab/config.py``), so a ``from`` import's name may be a submodule or an attribute."""
+    part that is no module (``lrlab.core.config.ParamsFile`` gives ``lrlab/__init__.py`` and
+    ``lrlab/core/config.py``), so a ``from`` import's name may be a submodule or an attribute."""
     parts = name.split(".")
     if parts[0] not in packages:
         return []
@@ -62,11 +61,18 @@ def executed_files(name: str, root: Path, packages: Iterable[str] = PROJECT_PACK
         module = next(
             (f for f in (base.with_suffix(".py"), base / "__init__.py") if f.is_file()), None
         )
-        if module is not None:
+        if module is not None and not runs_nothing(module):
             files.append(module)
         elif not base.is_dir():  # a folder without __init__.py is a namespace package
             break
     return files
+
+
+def runs_nothing(path: Path) -> bool:
+    """Whether ``path`` holds nothing but a docstring (a package marker): running it changes
+    nothing, so it needs no dep."""
+    body = ast.parse(path.read_text(encoding="utf-8")).body
+    return all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body)
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -246,36 +252,36 @@ def test_listed_code_deps_exist(stage):
 
 
 KINDS = sorted(p for p in (REPO / "lrlab/datasets/kinds").glob("*.py") if p.name[0] != "_")
-KIND_DEP = "lrlab/datasets/kinds/${item.kind}.py"
-
-
-def test_the_dataset_stages_depend_on_their_kind_module():
-    assert KINDS, "no dataset kind modules found"
-    for stage in ("download", "prepare"):
-        assert KIND_DEP in dep_paths(STAGES[stage]), f"{stage} does not depend on {KIND_DEP}"
 
 
 @pytest.mark.parametrize("module", KINDS, ids=lambda path: path.stem)
-def test_a_kind_module_runs_only_what_the_dataset_stages_list(module):
-    own = module.relative_to(REPO).as_posix()
-    on_import = project_imports(module, entry_functions=False)
-    missing = uncovered(on_import - {own}, dep_paths(STAGES["download"]))
+@pytest.mark.parametrize("stage", ["download", "prepare"])
+def test_the_dataset_stages_hold_every_kind_module_and_what_it_imports(stage, module):
+    missing = uncovered(project_imports(module), dep_paths(STAGES[stage]))
     assert not missing, "\n".join(
-        f"{own} imports {path} at its top, which download's deps do not hold: import it inside "
-        "the function that needs it (download reads only the kind's source), or add it"
+        f"stage {stage!r} loads {module.relative_to(REPO)}, which imports {path}: none of the "
+        "stage's deps holds it; add it to them in dvc.yaml"
         for path in missing
     )
-    missing = uncovered(project_imports(module) - {own}, dep_paths(STAGES["prepare"]))
-    assert not missing, "\n".join(
-        f"{own} imports {path}, which prepare's deps do not hold: add it to them in dvc.yaml"
-        for path in missing
+
+
+CORE = sorted((REPO / "lrlab/core").glob("*.py"))
+
+
+@pytest.mark.parametrize("module", CORE, ids=lambda path: path.stem)
+def test_the_core_that_every_stage_shares_runs_only_itself(module):
+    outside = sorted(p for p in project_imports(module) if not p.startswith("lrlab/core/"))
+    assert not outside, (
+        f"{module.relative_to(REPO)} imports {outside}: lrlab/core is what every stage depends "
+        "on, so it may import only lrlab/core (move the code, or the import, to the package "
+        "that needs it)"
     )
 
 
 # --- the checker itself, on a tiny fake project -------------------------------------------
 
 FAKE = {
-    "app/__init__.py": "",
+    "app/__init__.py": '"""Only a docstring: it runs nothing."""\n',
     "app/run.py": (
         "import os\n"
         "import numpy as np\n"
@@ -288,14 +294,14 @@ FAKE = {
         "    from pkg.lazy import go  # read only when main() runs\n"
         "    return go()\n"
     ),
-    "pkg/__init__.py": "",
+    "pkg/__init__.py": "VERSION = 1\n",
     "pkg/a.py": "from . import b\n",
     "pkg/b.py": "from .sub.deep import X\n",
     "pkg/attrs.py": "VALUE = 1\n",
     "pkg/lazy.py": "def go():\n    return 1\n",
     "pkg/typing_only.py": "",
     "pkg/unused.py": "",
-    "pkg/sub/__init__.py": "",
+    "pkg/sub/__init__.py": "NAME = 'sub'\n",
     "pkg/sub/deep.py": "from ..attrs import VALUE as X\n",
 }
 FAKE_PACKAGES = ("app", "pkg")
@@ -315,7 +321,6 @@ def fake_imports(root: Path) -> set[str]:
 
 def test_the_fake_entry_imports_exactly_what_it_runs(fake):
     assert fake_imports(fake) == {
-        "app/__init__.py",
         "app/run.py",
         "pkg/__init__.py",
         "pkg/a.py",
@@ -324,7 +329,13 @@ def test_the_fake_entry_imports_exactly_what_it_runs(fake):
         "pkg/lazy.py",
         "pkg/sub/__init__.py",
         "pkg/sub/deep.py",
-    }, "third-party, TYPE_CHECKING-only and unimported modules are no deps"
+    }, "third-party, TYPE_CHECKING-only and unimported modules and docstring-only packages: no deps"
+
+
+def test_a_package_marker_counts_once_it_holds_code(fake):
+    assert "app/__init__.py" not in fake_imports(fake)
+    (fake / "app/__init__.py").write_text('"""Now it runs something."""\nimport pkg.attrs\n')
+    assert "app/__init__.py" in fake_imports(fake)
 
 
 def test_a_module_missing_from_the_deps_is_reported(fake):

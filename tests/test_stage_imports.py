@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from fixtures_data import imported_after, make_dataset
 
-from lrlab import layout
-from lrlab.datasets.prepared import PreparedData, load_prepared, save_prepared
-from lrlab.errors import DataError
+from lrlab.core import layout
+from lrlab.core.errors import DataError
+from lrlab.core.prepared import PreparedData, load_prepared, save_prepared
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -37,7 +37,7 @@ def test_the_lrlab_command_and_its_gate_and_seeds_import_no_torch():
 
 
 def test_the_reference_solvers_import_no_torch():
-    assert imported_after("import lrlab.reference, lrlab.objectives", REPO) == []
+    assert imported_after("import lrlab.reference.solve, lrlab.reference.objectives", REPO) == []
 
 
 def test_prepared_data_round_trips_exactly(tmp_path):
@@ -103,7 +103,7 @@ def test_map_keeps_a_missing_test_split_missing():
 def test_write_csv_matches_pandas_and_leaves_no_temporary_file(tmp_path):
     import pandas as pd
 
-    from lrlab.io import write_csv
+    from lrlab.core.io import write_csv
 
     columns = {
         "actual": np.array([1.7, 2.0, -3.3], dtype=np.float32),

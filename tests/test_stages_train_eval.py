@@ -16,23 +16,23 @@ from fixtures_data import (
     EXTENDED_PARAMS,
     make_dataset,
     shape_of,
-    write_params,
     write_prepared,
 )
+from repo_kit import prepared_repo, write_params
 
-from lrlab import layout
-from lrlab.binding import resolve_widths
-from lrlab.config import ParamsFile, VariantConfig
-from lrlab.datasets.prepared import save_prepared
-from lrlab.errors import ConfigError, DataError, TrainingError
-from lrlab.io import file_sha256
-from lrlab.metrics import query_key
-from lrlab.models import build_model
-from lrlab.training import derive_seeds
+from lrlab.core import layout
+from lrlab.core.binding import resolve_widths
+from lrlab.core.config import ParamsFile, VariantConfig
+from lrlab.core.errors import ConfigError, DataError, TrainingError
+from lrlab.core.io import file_sha256
+from lrlab.core.prepared import save_prepared
+from lrlab.core.stage_args import run
+from lrlab.train.metrics import query_key
+from lrlab.train.models import build_model
+from lrlab.train.training import derive_seeds
 from stages import evaluate as evaluate_stage
 from stages import reference as reference_stage
 from stages import train as train_stage
-from stages._cli import run
 
 REPO = Path(__file__).resolve().parents[1]
 BASE = yaml.safe_load((REPO / "params.yaml").read_text())
@@ -41,11 +41,8 @@ VARIANTS = list(EXTENDED_PARAMS["variants"])  # params.yaml's, and a user's on t
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("repo")
-    write_params(root, base=EXTENDED_PARAMS)
-    for name in {v["dataset"] for v in EXTENDED_PARAMS["variants"].values()}:
-        save_prepared(layout.prepared_file(root, name), make_dataset(name))
-    return root
+    datasets = {v["dataset"] for v in EXTENDED_PARAMS["variants"].values()}
+    return prepared_repo(tmp_path_factory.mktemp("repo"), tuple(datasets), base=EXTENDED_PARAMS)
 
 
 def run_all(root: Path, key: str) -> dict:

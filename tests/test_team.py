@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from test_open_layout import KEEP, RAN, dvc, dvc_json, edit_params, git, run
+from repo_kit import RAN, TOY_VARIANTS, dvc, dvc_json, git, run, toy_project
 
-from lrlab import layout
+from lrlab.core import layout
 
 REPO = Path(__file__).resolve().parents[1]
 MIRROR = REPO.parent / "shared" / "datasets"  # the offline copy of the datasets, if present
@@ -33,21 +32,10 @@ def team(tmp_path_factory) -> dict[str, Path]:
     variants, reproduced, committed and pushed with its outputs and run cache."""
     root = tmp_path_factory.mktemp("team")
     hub, origin, remote = root / "hub", root / "origin.git", root / "remote"
-    hub.mkdir()
-    for name in ("dvc.yaml", "params.yaml", "lessons.yaml", "metrics_rules.yaml"):
-        shutil.copy(REPO / name, hub / name)
-    for name in (".gitignore", ".dvcignore"):
-        shutil.copy(REPO / name, hub / name)
-    for folder in ("lrlab", "stages", "data/external"):
-        shutil.copytree(REPO / folder, hub / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    edit_params(hub, lambda p: p.update(variants={k: p["variants"][k] for k in KEEP}))
+    toy_project(tmp_path_factory, hub)
     git(root, "init", "-q", "--bare", "-b", "main", str(origin))
-    git(hub, "init", "-q", "-b", "main")
-    dvc(hub, "init", "-q")
     dvc(hub, "remote", "add", "-d", "store", str(remote))
-    dvc(hub, "repro", TARGET)
-    git(hub, "add", "-A")
-    git(hub, "commit", "-qm", "baseline")
+    git(hub, "commit", "-qam", "the team's DVC remote")
     git(hub, "remote", "add", "origin", str(origin))
     git(hub, "push", "-q", "origin", "main")
     dvc(hub, "push", "--run-cache")
@@ -75,7 +63,7 @@ def test_a_fresh_clone_reproduces_everything_without_running_a_stage(team):
     fresh = clone(team, "fresh")
     log = dvc(fresh, "repro", "--pull", TARGET)
     assert RAN not in log, f"a stage ran instead of being pulled:\n{log}"
-    for key in KEEP:
+    for key in TOY_VARIANTS:
         assert layout.model_file(fresh, key).is_file()
         assert layout.figures_dir(fresh, key).is_dir()
         assert layout.metrics_file(fresh, key).read_bytes() == (
@@ -105,7 +93,7 @@ def test_a_sweep_run_on_a_worker_reaches_the_hub_and_restores_on_a_third_machine
             offsets[params["variants"]["linear_toy"]["seed_offset"]] = metrics["train"]["loss"]
     assert sorted(offsets) == list(SWEEP), shown
     assert len(set(offsets.values())) == len(SWEEP), "each seed gives its own training run"
-    summary = run(hub, sys.executable, "-m", "lrlab.cli", "seeds", "linear_toy")
+    summary = run(hub, sys.executable, "-m", "lrlab.cli", "seeds", "linear_toy").stdout
     assert "linear_toy over 3 seeds" in summary, summary  # the baseline and the two pulled
 
     third = clone(team, "third")

@@ -1,4 +1,4 @@
-"""The speed-ups in lrlab.torch_internals still work with the installed torch: each fails
+"""The speed-ups in lrlab.train.torch_internals still work with the installed torch: each fails
 here, loudly, when a torch upgrade changes the internals it relies on (torch would then work
 as before, only about a second slower to start each training stage)."""
 
@@ -12,9 +12,9 @@ import pytest
 import torch
 from torch import nn
 
-from lrlab.config import OptimizerConfig
-from lrlab.torch_internals import COMPILE_WRAPPED, optimizer_step, skip_compile_hooks
-from lrlab.training import make_optimizer
+from lrlab.core.config import OptimizerConfig
+from lrlab.train.torch_internals import COMPILE_WRAPPED, optimizer_step, skip_compile_hooks
+from lrlab.train.training import make_optimizer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_the_compile_hooks_are_where_lrlab_expects_them():
     assert skip_compile_hooks() == list(COMPILE_WRAPPED), (
         "torch no longer wraps Optimizer.add_param_group/zero_grad in torch/_compile.py as "
-        "lrlab.torch_internals expects: update skip_compile_hooks for this torch version"
+        "lrlab.train.torch_internals expects: update skip_compile_hooks for this torch version"
     )
 
 
@@ -58,8 +58,8 @@ def test_training_does_not_import_torch_dynamo():
     lrlab's training loop must not."""
     code = (
         "import sys, torch\n"
-        "from lrlab.config import OptimizerConfig\n"
-        "from lrlab.training import train\n"
+        "from lrlab.core.config import OptimizerConfig\n"
+        "from lrlab.train.training import train\n"
         "model = torch.nn.Linear(2, 1)\n"
         "x, y = torch.randn(8, 2), torch.randn(8)\n"
         "cfg = OptimizerConfig(name='sgd', lr=0.1, momentum=0.5)\n"

@@ -13,11 +13,11 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from torch import nn
 
-from lrlab.config import ModelConfig, OptimizerConfig
-from lrlab.errors import TrainingError
-from lrlab.losses import get_loss
-from lrlab.models import build_model
-from lrlab.training import (
+from lrlab.core.config import ModelConfig, OptimizerConfig
+from lrlab.core.errors import TrainingError
+from lrlab.train.losses import get_loss
+from lrlab.train.models import build_model
+from lrlab.train.training import (
     derive_seeds,
     epoch_batches,
     make_optimizer,
@@ -310,7 +310,7 @@ def test_log_every_records_the_loss_of_every_nth_batch_as_a_plain_loop_prints_it
 
 
 def test_log_every_needs_mini_batches():
-    from lrlab.config import VariantConfig
+    from lrlab.core.config import VariantConfig
 
     base = {
         "dataset": "mnist",

@@ -21,7 +21,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lrlab import gate_repo, layout
+from lrlab import gate_repo
+from lrlab.core import layout
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

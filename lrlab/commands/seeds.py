@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lrlab import seeds
+from lrlab.report import seeds
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

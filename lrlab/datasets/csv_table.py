@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from lrlab.core.errors import DataError
+from lrlab.core.prepared import PreparedData
 from lrlab.datasets.kinds.csv import Settings as CsvSettings
 from lrlab.datasets.kinds.csv import repeated
 from lrlab.datasets.prepare import build, split
-from lrlab.datasets.prepared import PreparedData
-from lrlab.errors import DataError
 
 NA_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none", "?"})
 SHOWN = 5  # bad cells listed in one message

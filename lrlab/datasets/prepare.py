@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lrlab import layout
-from lrlab.config import ParamsFile
+from lrlab.core import layout
+from lrlab.core.config import ParamsFile
+from lrlab.core.errors import DataError, invalid_values
+from lrlab.core.io import write_json
+from lrlab.core.params_errors import parse_section, unknown_dataset
+from lrlab.core.prepared import PreparedData, save_prepared
 from lrlab.datasets import kinds
-from lrlab.datasets.prepared import PreparedData, save_prepared
-from lrlab.errors import DataError, invalid_values
-from lrlab.io import write_json
-from lrlab.params_errors import parse_section, unknown_dataset
 
 if TYPE_CHECKING:
     from lrlab.datasets.kinds import Dataset

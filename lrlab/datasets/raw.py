@@ -14,9 +14,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from lrlab.core.io import atomic_dir, write_json
 from lrlab.datasets import kinds
 from lrlab.datasets.download import download_dataset, mirror_from_env
-from lrlab.io import atomic_dir, write_json
 
 RECORD = "made_from.json"  # data/raw/<dataset>/ of a kind with nothing to fetch
 

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
-from lrlab.loss_table import LOSSES
+from lrlab.core.loss_table import LOSSES
 
 DPI = 110
 CLASS_COLORS = ("#d62728", "#1f77b4")  # class 0 red, class 1 blue, as in the lessons

@@ -2,7 +2,7 @@
 
 :class:`Inputs` holds the variant's config (widths taken from its data), metrics, training
 history and prepared data, and reads its model file and predictions only when a figure
-asks for them. Every read goes through :mod:`lrlab.outputs` or the prepared-data loader, so
+asks for them. Every read goes through :mod:`lrlab.core.outputs` or the prepared-data loader, so
 a missing or damaged file is a clear error naming the file and the stage to rerun.
 """
 
@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from lrlab import layout
-from lrlab.binding import bind
-from lrlab.config import VariantConfig
-from lrlab.datasets.prepared import PreparedData, load_prepared
-from lrlab.errors import LrlabError
-from lrlab.io import UnreadableTorchFile, load_torch
-from lrlab.loss_table import LOSSES, LossSpec
-from lrlab.outputs import read_history, read_metrics, read_predictions, require, step_losses
+from lrlab.core import layout
+from lrlab.core.binding import bind
+from lrlab.core.config import VariantConfig
+from lrlab.core.errors import LrlabError
+from lrlab.core.io import UnreadableTorchFile, load_torch
+from lrlab.core.loss_table import LOSSES, LossSpec
+from lrlab.core.outputs import read_history, read_metrics, read_predictions, require, step_losses
+from lrlab.core.prepared import PreparedData, load_prepared
 from lrlab.plotting.model_params import Layer, linear_layers, single_linear
 
 
@@ -108,7 +108,9 @@ class Inputs:
 
     @cached_property
     def checkpoint(self) -> dict[str, Any]:
-        from lrlab.models import parse_checkpoint  # imports torch: only model figures need it
+        from lrlab.core.model_file import (
+            parse_checkpoint,  # imports torch: only model figures need it
+        )
 
         path = require(layout.model_file(self.root, self.key), self.root, f"train@{self.key}")
         rel = layout.relative(self.root, path)

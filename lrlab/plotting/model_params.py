@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from lrlab.errors import LrlabError
+from lrlab.core.errors import LrlabError
 
 Layer = tuple[np.ndarray, np.ndarray]
 

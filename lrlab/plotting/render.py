@@ -15,10 +15,10 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from lrlab import layout
-from lrlab.config import VariantConfig
-from lrlab.datasets.prepared import PreparedData
-from lrlab.io import atomic_dir, write_bytes
+from lrlab.core import layout
+from lrlab.core.config import VariantConfig
+from lrlab.core.io import atomic_dir, write_bytes
+from lrlab.core.prepared import PreparedData
 from lrlab.plotting.catalogue import LESSON_FIGURES, figures_for
 from lrlab.plotting.common import to_png
 from lrlab.plotting.inputs import Inputs

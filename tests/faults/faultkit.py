@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from lrlab import cli
-from stages._cli import run
+from lrlab.core.stage_args import run
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -103,21 +103,6 @@ def visible_files(path: Path) -> list[str]:
         return []
     files = (p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
     return sorted(str(p.relative_to(path)) for p in files)
-
-
-def trained_repo(root: Path, datasets: tuple[str, ...], keys: tuple[str, ...]) -> Path:
-    """``root`` with the fixture params, ``datasets`` prepared, and each variant of ``keys``
-    through reference, train and evaluate, as the pipeline leaves it."""
-    from fixtures_data import write_params, write_prepared
-
-    from stages import evaluate, reference, train
-
-    write_params(root)
-    write_prepared(root, *datasets)
-    for key in keys:
-        for stage in (reference, train, evaluate):
-            stage.main([key, "--root", str(root)])
-    return root
 
 
 def without_timings(meta: dict) -> dict:

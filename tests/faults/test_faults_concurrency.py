@@ -5,7 +5,8 @@ Side by side, ``dvc queue start -j 2`` over a four-point sweep gives each experi
 results, identical to the same experiments run one at a time (``-j 1``) in another copy with
 its own cache.
 
-The project is a copy of this one with only linear_toy (no download), committed in git."""
+The project is the session's toy project (:func:`repo_kit.toy_project`): toy variants only, no
+download, committed in git."""
 
 from __future__ import annotations
 
@@ -19,52 +20,17 @@ import time
 from pathlib import Path
 
 import pytest
-from faultkit import REPO
-from test_open_layout import edit_params, git
+from repo_kit import RAN, dvc, dvc_json, edit_params, run, toy_project
 
-from lrlab import layout
+from lrlab.core import layout
 
 TARGET = "train@linear_toy"
 LRS = (0.005, 0.02, 0.03, 0.04)  # variants.linear_toy.optimizer.lr; the committed one is 0.01
-RAN = "> python -m stages."  # DVC echoes each command it runs
-
-
-def run(repo: Path, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "OMP_NUM_THREADS": "1",
-    }
-    done = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
-    if check:
-        assert done.returncode == 0, done.stdout + done.stderr
-    return done
-
-
-def dvc(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return run(repo, sys.executable, "-m", "dvc", *args, check=check)
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("concurrency") / "base"
-    root.mkdir()
-    for name in ("dvc.yaml", "params.yaml", ".gitignore", ".dvcignore"):
-        shutil.copy(REPO / name, root / name)
-    for folder in ("lrlab", "stages", "data/external"):
-        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
-
-    def only_linear_toy(params: dict) -> None:
-        params["variants"] = {"linear_toy": params["variants"]["linear_toy"]}
-        params.update(device="cpu", num_threads=1)
-
-    edit_params(root, only_linear_toy)
-    git(root, "init", "-q", "-b", "main")
-    dvc(root, "init", "-q")
-    dvc(root, "repro", TARGET)
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "baseline")
-    return root
+    return toy_project(tmp_path_factory, tmp_path_factory.mktemp("concurrency") / "base")
 
 
 def copy(base: Path, to: Path) -> Path:
@@ -91,7 +57,7 @@ def test_a_second_dvc_repro_while_a_stage_runs_is_refused_by_dvcs_lock(base, tmp
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(0.1)  # until the training command is under way (DVC's lock released)
 
-    second = dvc(repo, "repro", TARGET, check=False)
+    second = run(repo, sys.executable, "-m", "dvc", "repro", TARGET, check=False)
 
     assert first.poll() is None, "training ended before the second repro: make it longer"
     assert second.returncode != 0, second.stdout + second.stderr
@@ -101,7 +67,7 @@ def test_a_second_dvc_repro_while_a_stage_runs_is_refused_by_dvcs_lock(base, tmp
     assert RAN not in said
     assert first.wait(timeout=300) == 0, log.read_text()
     assert log.read_text().count("Running stage 'train@linear_toy'") == 1
-    status = dvc(repo, "status", TARGET).stdout
+    status = dvc(repo, "status", TARGET)
     assert "up to date" in status, status
     metrics = json.loads(layout.metrics_file(repo, "linear_toy").read_text())
     assert metrics["epochs"] == 40_000
@@ -115,13 +81,13 @@ def sweep(repo: Path, jobs: int) -> dict[float, dict]:
     dvc(repo, "queue", "start", "-j", str(jobs))
     deadline = time.monotonic() + 600
     while True:
-        status = dvc(repo, "queue", "status").stdout
+        status = dvc(repo, "queue", "status")
         if not any(word in status for word in ("Queued", "Running")):
             break
         assert time.monotonic() < deadline, status
         time.sleep(1)
     assert "Failed" not in status, status
-    shown = json.loads(dvc(repo, "exp", "show", "--json").stdout)
+    shown = dvc_json(repo, "exp", "show")
     results = {}
     for baseline in shown:
         for exp in baseline.get("experiments") or []:

@@ -18,13 +18,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from faultkit import call_stage, trained_repo
+from faultkit import call_stage
+from repo_kit import trained_repo
 
-from lrlab import layout
-from lrlab.datasets.prepared import load_prepared
-from lrlab.errors import LrlabError
-from lrlab.io import UnreadableTorchFile, load_torch
-from lrlab.outputs import read_history
+from lrlab.core import layout
+from lrlab.core.errors import LrlabError
+from lrlab.core.io import UnreadableTorchFile, load_torch
+from lrlab.core.outputs import read_history
+from lrlab.core.prepared import load_prepared
 from stages import evaluate as evaluate_stage
 from stages import figures as figures_stage
 from stages import train as train_stage

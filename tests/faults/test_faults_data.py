@@ -29,7 +29,7 @@ from fixtures_data import (
     write_mirror,
 )
 
-from lrlab import layout
+from lrlab.core import layout
 from lrlab.datasets.kinds import diabetes, exam_scores, mnist
 from lrlab.datasets.sources import RemoteDataset, RemoteFile
 from stages import download as download_stage

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from faultkit import REPO, call_lrlab, run_lrlab
+from repo_kit import git
 
-from lrlab import layout
+from lrlab.core import layout
 
 METRICS = {"train": {"loss": 0.25, "accuracy": 0.9}, "test": {"accuracy": 0.88}}
 
@@ -23,11 +23,6 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def shown(variant: str) -> str:
     """A metrics file as the gate names it: relative to the repository root."""
     return layout.relative(".", layout.metrics_file(".", variant))
-
-
-def git(repo: Path, *args: str) -> None:
-    ident = ["-c", "user.name=gate", "-c", "user.email=gate@example.com", "-c", "commit.gpgsign=0"]
-    subprocess.run(["git", "-C", str(repo), *ident, *args], check=True, capture_output=True)
 
 
 @pytest.fixture

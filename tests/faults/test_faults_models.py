@@ -11,13 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from faultkit import REPO, call_stage, trained_repo
+from faultkit import REPO, call_stage
+from repo_kit import trained_repo
 
-from lrlab import layout
-from lrlab.binding import resolve_widths
-from lrlab.config import ModelConfig, ParamsFile, VariantConfig
-from lrlab.datasets.prepared import load_prepared
-from lrlab.models import build_model, make_checkpoint
+from lrlab.core import layout
+from lrlab.core.binding import resolve_widths
+from lrlab.core.config import ModelConfig, ParamsFile, VariantConfig
+from lrlab.core.model_file import make_checkpoint
+from lrlab.core.prepared import load_prepared
+from lrlab.train.models import build_model
 from stages import evaluate as evaluate_stage
 from stages import figures as figures_stage
 from stages import train as train_stage
@@ -130,7 +132,7 @@ BAD_MODELS = {
     ),
     "a-whole-module": (
         save(lambda path, tmp: other_mlp()),
-        "it holds pickled Python objects (lrlab.models.MLP) besides tensors and plain data; "
+        "it holds pickled Python objects (lrlab.train.models.MLP) besides tensors and plain data; "
         "lrlab loads with weights_only=True and refuses them",
     ),
     "another-architecture-config": (

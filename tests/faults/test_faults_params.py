@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 import torch
 from faultkit import call_stage, run_module, visible_files
-from fixtures_data import BASE_PARAMS, write_params, write_prepared
+from fixtures_data import BASE_PARAMS, write_prepared
+from repo_kit import write_params
 
-from lrlab import layout
+from lrlab.core import layout
 from stages import evaluate as evaluate_stage
 from stages import figures as figures_stage
 from stages import reference as reference_stage
@@ -238,7 +239,7 @@ def test_auto_without_a_gpu_trains_on_the_cpu_and_says_so_in_log_and_metrics(
     tmp_path, capsys, monkeypatch, caplog
 ):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    caplog.set_level(logging.INFO, logger="lrlab.device")
+    caplog.set_level(logging.INFO, logger="lrlab.train.device")
     write_params(tmp_path, lambda raw: raw.__setitem__("device", "auto"))
     write_prepared(tmp_path, "linear-toy")
     for stage in (reference_stage, train_stage, evaluate_stage):

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 from faultkit import call_stage, visible_files
-from fixtures_data import write_params, write_prepared
+from fixtures_data import write_prepared
+from repo_kit import write_params
 
-from lrlab import layout
+from lrlab.core import layout
 from stages import train as train_stage
 
 # variant -> (its dataset, learning rate, epochs, what the message says)

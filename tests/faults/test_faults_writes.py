@@ -17,9 +17,9 @@ import pytest
 import torch
 from faultkit import REPO, call_stage
 
-from lrlab import io as lio
-from lrlab.datasets.prepared import PreparedData, save_prepared
-from lrlab.errors import WriteError
+from lrlab.core import io as lio
+from lrlab.core.errors import WriteError
+from lrlab.core.prepared import PreparedData, save_prepared
 from stages import report as report_stage
 
 WHY = {

@@ -14,7 +14,7 @@ Adding a kind is adding a module here: :func:`names` lists the package's modules
 :func:`load` imports the one asked for, so nothing else names a kind or a dataset
 (:func:`lrlab.datasets.prepare.dataset_settings` validates a dataset's block with its kind's
 schema). A kind module imports at its top only what its download stage may run (this
-package, :mod:`lrlab.schema`, :mod:`lrlab.datasets.sources`) and the rest inside
+package, :mod:`lrlab.core.schema`, :mod:`lrlab.datasets.sources`) and the rest inside
 ``prepare``; tests/test_stage_deps.py checks both against the stages' deps in dvc.yaml, so
 that no edit of the params schemas, their error wording or the preparing code fetches a
 dataset again.
@@ -30,12 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lrlab import layout
-from lrlab.errors import invalid_values
-from lrlab.schema import Frozen
+from lrlab.core import layout
+from lrlab.core.errors import invalid_values
+from lrlab.core.schema import Frozen
 
 if TYPE_CHECKING:
-    from lrlab.datasets.prepared import PreparedData
+    from lrlab.core.prepared import PreparedData
     from lrlab.datasets.sources import RemoteDataset
 
 SECTION = "datasets"  # params.yaml: every dataset, the lessons' and your own

@@ -14,14 +14,14 @@ import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lrlab.core.schema import Fraction
 from lrlab.datasets.kinds import Dataset, DatasetSettings, Kind
 from lrlab.datasets.sources import RemoteDataset, RemoteFile
-from lrlab.schema import Fraction
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from lrlab.datasets.prepared import PreparedData
+    from lrlab.core.prepared import PreparedData
 
 TABLE = "breast_cancer.csv"
 
@@ -63,8 +63,8 @@ def read(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
     import numpy as np
 
+    from lrlab.core.errors import DataError
     from lrlab.datasets.readers import refetch
-    from lrlab.errors import DataError
 
     try:
         with open(path, encoding="utf-8", newline="") as handle:

@@ -17,12 +17,12 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from lrlab import layout
+from lrlab.core import layout
+from lrlab.core.schema import Fraction
 from lrlab.datasets.kinds import Dataset, DatasetSettings, Kind
-from lrlab.schema import Fraction
 
 if TYPE_CHECKING:
-    from lrlab.datasets.prepared import PreparedData
+    from lrlab.core.prepared import PreparedData
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
@@ -124,10 +124,10 @@ def prepare(dataset: Dataset) -> PreparedData:
     import tempfile
     from pathlib import Path
 
+    from lrlab.core.errors import DataError
     from lrlab.datasets.csv_table import prepare_csv, verify_sha256
     from lrlab.datasets.download import download_dataset, mirror_from_env
     from lrlab.datasets.sources import url_dataset
-    from lrlab.errors import DataError
 
     name, cfg, root = dataset.name, dataset.settings, dataset.root
     if is_url(cfg.source):

@@ -11,14 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lrlab.core.schema import Fraction
 from lrlab.datasets.kinds import Dataset, DatasetSettings, Kind
 from lrlab.datasets.sources import RemoteDataset, RemoteFile
-from lrlab.schema import Fraction
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from lrlab.datasets.prepared import PreparedData
+    from lrlab.core.prepared import PreparedData
 
 COLUMNS = tuple(f"feature {i}" for i in range(1, 9)) + ("label",)
 SOURCE = RemoteDataset(

@@ -10,14 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lrlab.core.schema import Fraction
 from lrlab.datasets.kinds import Dataset, DatasetSettings, Kind
 from lrlab.datasets.sources import RemoteDataset, RemoteFile
-from lrlab.schema import Fraction
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from lrlab.datasets.prepared import PreparedData
+    from lrlab.core.prepared import PreparedData
 
 COLUMNS = ("exam 1 score", "exam 2 score", "admitted")
 SOURCE = RemoteDataset(
@@ -58,8 +58,8 @@ def from_arrays(
     """Each feature column divided by its maximum over the training rows."""
     import numpy as np
 
+    from lrlab.core.errors import DataError
     from lrlab.datasets.prepare import build, floats, split, split_kind
-    from lrlab.errors import DataError
 
     x_train, x_test, y_train, y_test = split(name, x, y, settings.test_fraction, seed, True)
     scale = x_train.max(axis=0)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lrlab.core.schema import Float, PositiveFloat
 from lrlab.datasets.kinds import Dataset, DatasetSettings, Kind
 from lrlab.datasets.sources import RemoteDataset, idx_files
-from lrlab.schema import Float, PositiveFloat
 
 if TYPE_CHECKING:
-    from lrlab.datasets.prepared import PreparedData
+    from lrlab.core.prepared import PreparedData
 
 CLASSES = (
     "T-shirt/top",

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from lrlab.core.schema import Float
 from lrlab.datasets.kinds import Dataset, DatasetSettings, Kind
-from lrlab.schema import Float
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from lrlab.datasets.prepared import PreparedData
+    from lrlab.core.prepared import PreparedData
 
 
 class Settings(DatasetSettings):
@@ -46,8 +46,8 @@ def from_arrays(name: str, x: np.ndarray, y: np.ndarray, task: str) -> PreparedD
     """Every point for training: class labels for a classification set, real targets else."""
     import numpy as np
 
+    from lrlab.core.errors import DataError
     from lrlab.datasets.prepare import build, floats
-    from lrlab.errors import DataError
 
     parts = (x, None, y, None)
     if task == "regression":

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
+from lrlab.core.schema import Fraction, NotABool, PositiveFloat, PositiveInt
 from lrlab.datasets.kinds import Dataset, DatasetSettings, Kind
-from lrlab.schema import Fraction, NotABool, PositiveFloat, PositiveInt
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from lrlab.datasets.prepared import PreparedData
+    from lrlab.core.prepared import PreparedData
 
 
 class Settings(DatasetSettings):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lrlab.model_kinds import KINDS
+from lrlab.core.model_kinds import KINDS
 from lrlab.plotting.inputs import first
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lrlab.model_kinds import KINDS
+from lrlab.core.model_kinds import KINDS
 from lrlab.plotting.inputs import first
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lrlab.model_kinds import KINDS
+from lrlab.core.model_kinds import KINDS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
