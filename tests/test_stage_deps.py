@@ -81,16 +81,23 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
-def runtime_imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+def runtime_imports(
+    tree: ast.AST, in_functions: bool = True
+) -> Iterator[ast.Import | ast.ImportFrom]:
     """Every import statement in ``tree``, at any depth (a lazy import inside a function still
-    runs), except those under ``if TYPE_CHECKING:``, which only type checkers read."""
+    runs), except those under ``if TYPE_CHECKING:``, which only type checkers read; with
+    ``in_functions=False``, only those that importing the module runs (none inside a
+    function's body)."""
     todo: list[ast.AST] = [tree]
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
     while todo:
         node = todo.pop()
         if isinstance(node, ast.Import | ast.ImportFrom):
             yield node
         elif isinstance(node, ast.If) and _is_type_checking(node.test):
             todo.extend(node.orelse)
+        elif not in_functions and isinstance(node, functions):
+            continue
         else:
             todo.extend(ast.iter_child_nodes(node))
 
@@ -107,13 +114,13 @@ def from_base(node: ast.ImportFrom, package: str) -> str | None:
     return ".".join([*parts, node.module] if node.module else parts)
 
 
-def imported_names(path: Path, root: Path) -> Iterator[str]:
-    """Dotted names ``path`` imports at run time.
+def imported_names(path: Path, root: Path, in_functions: bool = True) -> Iterator[str]:
+    """Dotted names ``path`` imports at run time (``in_functions=False``: on being imported).
     For ``from m import n`` both ``m`` and ``m.n`` are given, since ``n`` may be a submodule of
     ``m`` or just one of its attributes."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     package = package_of(path, root)
-    for node in runtime_imports(tree):
+    for node in runtime_imports(tree, in_functions):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
             continue
@@ -128,10 +135,12 @@ def project_imports(
     entry: Path,
     root: Path = REPO,
     packages: Iterable[str] = PROJECT_PACKAGES,
+    entry_functions: bool = True,
 ) -> set[str]:
     """Repo-relative posix paths of the project files that running ``entry`` executes: the
     entry itself, its packages' ``__init__.py`` files, and every project module imported from
-    them, transitively."""
+    them, transitively. ``entry_functions=False``: what importing ``entry`` runs, leaving out
+    the imports inside its functions (those of the modules it imports still count)."""
     packages = tuple(packages)
     entry = entry if entry.is_absolute() else root / entry
     todo = [entry, *executed_files(package_of(entry, root), root, packages)]
@@ -141,7 +150,7 @@ def project_imports(
         if path in seen:
             continue
         seen.add(path)
-        for name in imported_names(path, root):
+        for name in imported_names(path, root, entry_functions or path != entry):
             todo.extend(executed_files(name, root, packages))
     return {path.relative_to(root).as_posix() for path in seen}
 
@@ -348,6 +357,8 @@ def test_a_folder_dep_covers_the_files_inside_it(fake):
 
 def test_a_lazy_import_inside_a_function_is_found(fake):
     assert "pkg/lazy.py" in fake_imports(fake)
+    on_import = project_imports(Path("app/run.py"), fake, FAKE_PACKAGES, entry_functions=False)
+    assert on_import == fake_imports(fake) - {"pkg/lazy.py"}, "only the entry's lazy import goes"
     (fake / "app/run.py").write_text(FAKE["app/run.py"].replace("from pkg.lazy import go", "go"))
     assert "pkg/lazy.py" not in fake_imports(fake)
 
