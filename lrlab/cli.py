@@ -6,7 +6,7 @@
 
 Each command is one module, ``lrlab/commands/<name>.py`` (see :mod:`lrlab.commands`), named
 in :data:`COMMANDS`. :func:`main` is the console script: a problem the user can fix is one
-paragraph ``error (<command>): ...`` and exit 1, Ctrl-C exits 130 (:mod:`lrlab.core.entrypoint`).
+paragraph ``error (<command>): ...`` and exit 1, Ctrl-C exits 130 (:mod:`lrlab.base.entrypoint`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import importlib
 import sys
 from types import ModuleType
 
-from lrlab.core.entrypoint import run
+from lrlab.base.entrypoint import run
 
 COMMANDS = ("gate", "seeds")  # a new command: its module, and its name here
 

@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from lrlab.core.errors import LrlabError
+from lrlab.base.errors import LrlabError
 
 Direction = Literal["higher", "lower", "report"]
 Verdict = Literal["ok", "improved", "WORSE", "new", "missing", "report"]

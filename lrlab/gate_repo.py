@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from lrlab import gate
-from lrlab.core.io import write_text
+from lrlab.base.io import write_text
 from lrlab.gate import GateError, MetricsRegressed, Row
 
 

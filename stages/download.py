@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lrlab.core import layout
-from lrlab.core.stage_args import run
-from lrlab.datasets.raw import download
+from lrlab.base import layout
+from lrlab.base.stage_args import run
+from lrlab.datasets.fetch.raw import download
 
 REPO = Path(__file__).resolve().parents[1]
 

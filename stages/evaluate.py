@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import logging
 
-from lrlab.core import layout
+from lrlab.base import layout
+from lrlab.base.stage_args import parse_variant_args, run
 from lrlab.core.binding import load_bound
 from lrlab.core.config import ParamsFile
-from lrlab.core.stage_args import parse_variant_args, run
 from lrlab.train.evaluate_variant import evaluate_variant, read_checkpoint
 
 

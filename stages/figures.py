@@ -14,9 +14,9 @@ import argparse
 import time
 from pathlib import Path
 
-from lrlab.core import layout
+from lrlab.base import layout
+from lrlab.base.stage_args import run
 from lrlab.core.config import ParamsFile
-from lrlab.core.stage_args import run
 from lrlab.plotting.render import lesson_figures, variant_figures
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lrlab.core.stage_args import run
+from lrlab.base.stage_args import run
 from lrlab.datasets.prepare import prepare_dataset
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 
-from lrlab.core import layout
+from lrlab.base import layout
+from lrlab.base.io import write_json
+from lrlab.base.stage_args import parse_variant_args, run
 from lrlab.core.binding import load_bound
 from lrlab.core.config import ParamsFile
-from lrlab.core.io import write_json
-from lrlab.core.stage_args import parse_variant_args, run
 from lrlab.reference.solve import compute_reference
 
 log = logging.getLogger("stages.reference")

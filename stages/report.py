@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lrlab.core import layout
-from lrlab.core.stage_args import run
+from lrlab.base import layout
+from lrlab.base.stage_args import run
 from lrlab.report.inputs import write_report
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 
+from lrlab.base.stage_args import parse_variant_args, run
 from lrlab.core.config import ParamsFile
-from lrlab.core.stage_args import parse_variant_args, run
 from lrlab.train.evaluate_variant import evaluate_variant
 from lrlab.train.train_variant import train_variant
 

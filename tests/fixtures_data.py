@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 
 from lrlab.core.loss_table import LOSSES
-from lrlab.datasets.sources import RemoteDataset, RemoteFile
+from lrlab.datasets.fetch.sources import RemoteDataset, RemoteFile
 
 REPO = Path(__file__).resolve().parents[1]
 BASE_PARAMS: dict[str, Any] = yaml.safe_load((REPO / "params.yaml").read_text())
@@ -264,7 +264,7 @@ def make_dataset(name: str, seed: int = 0) -> Any:
 
 def write_prepared(root: Path, *names: str) -> Path:
     """``root/data/prepared/<name>.npz`` for each dataset name; returns ``root``."""
-    from lrlab.core import layout
+    from lrlab.base import layout
     from lrlab.core.prepared import save_prepared
 
     for name in names:

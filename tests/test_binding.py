@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lrlab.base.errors import ConfigError, DataError
 from lrlab.core.binding import bind
 from lrlab.core.config import VariantConfig
-from lrlab.core.errors import ConfigError, DataError
 from lrlab.core.loss_table import names, spoken
 from lrlab.core.prepared import PreparedData
 

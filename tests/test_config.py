@@ -10,9 +10,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from lrlab.base.errors import ConfigError
 from lrlab.core.binding import resolve_widths
 from lrlab.core.config import ModelConfig, ParamsFile, VariantConfig
-from lrlab.core.errors import ConfigError
 from lrlab.core.loss_table import LOSSES
 from lrlab.datasets.prepare import dataset_settings
 

@@ -12,7 +12,7 @@ import pytest
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from lrlab.core.errors import ConfigError, DataError
+from lrlab.base.errors import ConfigError, DataError
 from lrlab.core.params_errors import parse_section
 from lrlab.core.prepared import load_prepared, save_prepared
 from lrlab.datasets.csv_table import prepare_csv, verify_sha256

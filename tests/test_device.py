@@ -9,7 +9,7 @@ import os
 import pytest
 import torch
 
-from lrlab.core.errors import ConfigError
+from lrlab.base.errors import ConfigError
 from lrlab.train.device import configure_threads, resolve_device, to_device
 
 

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from fixtures_data import files_under, gz, idx_contents, spec_for, use_source, write_mirror
 
-from lrlab.core import layout
-from lrlab.core.errors import ConfigError, DataError
-from lrlab.core.stage_args import run
-from lrlab.datasets import download as dl
+from lrlab.base import layout
+from lrlab.base.errors import ConfigError, DataError
+from lrlab.base.stage_args import run
 from lrlab.datasets import kinds
-from lrlab.datasets.download import download_dataset, mirror_from_env, project_root
+from lrlab.datasets.fetch import download as dl
+from lrlab.datasets.fetch.download import download_dataset, mirror_from_env, project_root
+from lrlab.datasets.fetch.raw import RECORD
 from lrlab.datasets.kinds import fashion_mnist, mnist
-from lrlab.datasets.raw import RECORD
 from stages import download as stage
 
 IDX0 = "train-images-idx3-ubyte"

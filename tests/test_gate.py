@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from repo_kit import git
 
 from lrlab import gate
+from lrlab.base import layout
 from lrlab.cli import dispatch
-from lrlab.core import layout
 from lrlab.gate import GateError, MetricsRegressed
 
 REPO = Path(__file__).resolve().parents[1]

@@ -15,10 +15,10 @@ import torch.nn.functional as F
 from fixtures_data import write_prepared
 from repo_kit import write_params
 
-from lrlab.core import layout
+from lrlab.base import layout
+from lrlab.base.errors import ConfigError
 from lrlab.core.binding import bind
 from lrlab.core.config import ModelConfig, ParamsFile, VariantConfig, parse_section
-from lrlab.core.errors import ConfigError
 from lrlab.core.loss_table import HUBER_DELTA, LOSSES, huber_head
 from lrlab.core.prepared import PreparedData
 from lrlab.plotting.common import loss_label

@@ -15,7 +15,7 @@ import pytest
 import torch
 import yaml
 
-from lrlab.core import layout
+from lrlab.base import layout
 from lrlab.core.config import ParamsFile
 from lrlab.core.outputs import read_history
 from lrlab.core.prepared import save_prepared

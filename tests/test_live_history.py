@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lrlab.core import io as lio
-from lrlab.core import layout
+from lrlab.base import io as lio
+from lrlab.base import layout
 from lrlab.core.outputs import read_history
 from lrlab.train.live_history import LiveHistory
 

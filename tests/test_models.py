@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lrlab.base.errors import ConfigError, DataError
 from lrlab.core.config import ModelConfig
-from lrlab.core.errors import ConfigError, DataError
 from lrlab.core.loss_table import LOSSES as TABLE
 from lrlab.core.model_file import make_checkpoint, parse_checkpoint
 from lrlab.core.model_kinds import KINDS

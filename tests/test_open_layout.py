@@ -14,7 +14,7 @@ import pytest
 from repo_kit import RAN, TOY_VARIANTS, dvc, dvc_json, edit_params, git, run, toy_project
 from test_readme import readme_csv_example, readme_variant_example
 
-from lrlab.core import layout
+from lrlab.base import layout
 
 REPO = Path(__file__).resolve().parents[1]
 NEW = readme_variant_example()  # the README's "Add a variant" example, as written

@@ -19,11 +19,11 @@ from fixtures_data import EXTENDED_PARAMS, extended_variants, shape_of
 from matplotlib.image import imread
 from repo_kit import prepared_repo, trained_repo, write_params
 
-from lrlab.core import layout
+from lrlab.base import layout
+from lrlab.base.errors import LrlabError
+from lrlab.base.io import load_torch, save_torch, write_csv, write_json
 from lrlab.core.binding import resolve_widths
 from lrlab.core.config import ParamsFile, VariantConfig
-from lrlab.core.errors import LrlabError
-from lrlab.core.io import load_torch, save_torch, write_csv, write_json
 from lrlab.core.loss_table import LOSSES
 from lrlab.core.model_file import make_checkpoint
 from lrlab.plotting import boundary, catalogue, curves, images, lines

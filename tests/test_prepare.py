@@ -21,8 +21,8 @@ from fixtures_data import (
     write_idx_raw,
 )
 
-from lrlab.core import layout
-from lrlab.core.errors import ConfigError, DataError
+from lrlab.base import layout
+from lrlab.base.errors import ConfigError, DataError
 from lrlab.core.prepared import load_prepared
 from lrlab.datasets import prepare as prep
 from lrlab.datasets import readers
@@ -146,7 +146,7 @@ def test_images_are_scaled_then_normalized_once():
     pixels = np.zeros((2, 28, 28), np.uint8)
     pixels[0, 0, :3] = [0, 255, 51]
     labels = np.array([3, 7])
-    settings = mnist.Settings(kind="mnist")
+    settings = mnist.KIND.settings(kind="mnist")
     data = prep.prepare_images("mnist", (pixels, labels), (pixels[:1], labels[:1]), settings)
     assert data.x_train.dtype == np.float32 and data.x_train.shape == (2, 784)
     assert data.x_train[0, :3].tolist() == pytest.approx([-1.0, 1.0, -0.6])
@@ -161,7 +161,10 @@ def test_images_are_scaled_then_normalized_once():
     }
     assert info["class_counts"]["train"] == [0, 0, 0, 1, 0, 0, 0, 1, 0, 0]
     custom = prep.prepare_images(
-        "f", (pixels, labels), (pixels, labels), mnist.Settings(kind="mnist", mean=0.1, std=0.2)
+        "f",
+        (pixels, labels),
+        (pixels, labels),
+        mnist.KIND.settings(kind="mnist", mean=0.1, std=0.2),
     )
     assert custom.x_train[0, 1].item() == pytest.approx((1.0 - 0.1) / 0.2)
     names = fashion_mnist.CLASSES

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from fixtures_data import write_mirror
 
-from lrlab.core import layout
-from lrlab.core.errors import DataError
+from lrlab.base import layout
+from lrlab.base.errors import DataError
 from lrlab.core.prepared import load_prepared
 from stages import prepare as stage
 

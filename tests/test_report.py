@@ -14,9 +14,9 @@ import pytest
 import yaml
 from fixtures_data import EXTENDED_PARAMS, extended_variants
 
-from lrlab.core import layout
+from lrlab.base import layout
+from lrlab.base.errors import LrlabError
 from lrlab.core.config import VariantConfig
-from lrlab.core.errors import LrlabError
 from lrlab.plotting.catalogue import LESSON_FIGURES, VARIANT_FIGURES, ordered
 from lrlab.report.build import (
     FigureLink,

@@ -12,7 +12,7 @@ import pytest
 import torch
 from repo_kit import trained_repo
 
-from lrlab.core import layout
+from lrlab.base import layout
 
 # a linear regression, a logistic regression and an MLP (shuffled mini-batches)
 VARIANTS = {"linear_toy": "linear-toy", "exam_scores_builtin": "exam-scores"}

@@ -12,7 +12,9 @@ ignored; listed code deps must exist. The synthetic tests below show that the ch
 A package's ``__init__.py`` that holds only a docstring runs nothing, so no stage needs it as a
 dep; the moment it holds code, it counts like any module. The dataset stages import their
 dataset's kind module by name at run time (:func:`lrlab.datasets.kinds.load`), which no import
-statement shows, so every kind module is checked on its own against them.
+statement shows, so every kind module is checked on its own against them: what importing it
+runs must be deps of ``download`` (which runs only the fetching code and its own kind), and
+everything it can run, of ``prepare``.
 """
 
 from __future__ import annotations
@@ -254,27 +256,49 @@ def test_listed_code_deps_exist(stage):
 KINDS = sorted(p for p in (REPO / "lrlab/datasets/kinds").glob("*.py") if p.name[0] != "_")
 
 
+KIND_DEP = "lrlab/datasets/kinds/${item.kind}.py"
+
+
+def test_the_download_stage_depends_on_its_own_kind_module_alone():
+    deps = dep_paths(STAGES["download"])
+    assert KIND_DEP in deps
+    kinds = [path.relative_to(REPO).as_posix() for path in KINDS]
+    assert uncovered(kinds, deps) == kinds, "one kind's edit would fetch every dataset again"
+
+
 @pytest.mark.parametrize("module", KINDS, ids=lambda path: path.stem)
-@pytest.mark.parametrize("stage", ["download", "prepare"])
-def test_the_dataset_stages_hold_every_kind_module_and_what_it_imports(stage, module):
-    missing = uncovered(project_imports(module), dep_paths(STAGES[stage]))
+def test_a_kind_module_runs_only_what_the_dataset_stages_list(module):
+    own = module.relative_to(REPO).as_posix()
+    on_import = project_imports(module, entry_functions=False)
+    missing = uncovered(on_import - {own}, dep_paths(STAGES["download"]))
     assert not missing, "\n".join(
-        f"stage {stage!r} loads {module.relative_to(REPO)}, which imports {path}: none of the "
-        "stage's deps holds it; add it to them in dvc.yaml"
+        f"{own} imports {path} at its top, which download's deps do not hold: import it inside "
+        "the function that needs it (download runs only the fetching code and the kind), or "
+        "add it"
+        for path in missing
+    )
+    missing = uncovered(project_imports(module), dep_paths(STAGES["prepare"]))
+    assert not missing, "\n".join(
+        f"{own} imports {path}, which prepare's deps do not hold: add it to them in dvc.yaml"
         for path in missing
     )
 
 
-CORE = sorted((REPO / "lrlab/core").glob("*.py"))
+SHARED = {"lrlab/base": ("lrlab/base/",), "lrlab/core": ("lrlab/base/", "lrlab/core/")}
 
 
-@pytest.mark.parametrize("module", CORE, ids=lambda path: path.stem)
-def test_the_core_that_every_stage_shares_runs_only_itself(module):
-    outside = sorted(p for p in project_imports(module) if not p.startswith("lrlab/core/"))
+@pytest.mark.parametrize(
+    "module",
+    [m for folder in SHARED for m in sorted((REPO / folder).glob("*.py"))],
+    ids=lambda path: path.relative_to(REPO).as_posix(),
+)
+def test_what_the_stages_share_imports_nothing_above_it(module):
+    folder = module.parent.relative_to(REPO).as_posix()
+    outside = sorted(p for p in project_imports(module) if not p.startswith(SHARED[folder]))
     assert not outside, (
-        f"{module.relative_to(REPO)} imports {outside}: lrlab/core is what every stage depends "
-        "on, so it may import only lrlab/core (move the code, or the import, to the package "
-        "that needs it)"
+        f"{module.relative_to(REPO)} imports {outside}: {folder} is what the stages share, so it "
+        f"may import only {' and '.join(SHARED[folder])} (move the code, or the import, to the "
+        "package that needs it)"
     )
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from fixtures_data import imported_after, make_dataset
 
-from lrlab.core import layout
-from lrlab.core.errors import DataError
+from lrlab.base import layout
+from lrlab.base.errors import DataError
 from lrlab.core.prepared import PreparedData, load_prepared, save_prepared
 
 REPO = Path(__file__).resolve().parents[1]
@@ -103,7 +103,7 @@ def test_map_keeps_a_missing_test_split_missing():
 def test_write_csv_matches_pandas_and_leaves_no_temporary_file(tmp_path):
     import pandas as pd
 
-    from lrlab.core.io import write_csv
+    from lrlab.base.io import write_csv
 
     columns = {
         "actual": np.array([1.7, 2.0, -3.3], dtype=np.float32),

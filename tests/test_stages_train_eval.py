@@ -20,13 +20,13 @@ from fixtures_data import (
 )
 from repo_kit import prepared_repo, write_params
 
-from lrlab.core import layout
+from lrlab.base import layout
+from lrlab.base.errors import ConfigError, DataError, TrainingError
+from lrlab.base.io import file_sha256
+from lrlab.base.stage_args import run
 from lrlab.core.binding import resolve_widths
 from lrlab.core.config import ParamsFile, VariantConfig
-from lrlab.core.errors import ConfigError, DataError, TrainingError
-from lrlab.core.io import file_sha256
 from lrlab.core.prepared import save_prepared
-from lrlab.core.stage_args import run
 from lrlab.train.metrics import query_key
 from lrlab.train.models import build_model
 from lrlab.train.training import derive_seeds

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from repo_kit import RAN, TOY_VARIANTS, dvc, dvc_json, git, run, toy_project
 
-from lrlab.core import layout
+from lrlab.base import layout
 
 REPO = Path(__file__).resolve().parents[1]
 MIRROR = REPO.parent / "shared" / "datasets"  # the offline copy of the datasets, if present

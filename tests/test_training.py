@@ -13,8 +13,8 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from torch import nn
 
+from lrlab.base.errors import TrainingError
 from lrlab.core.config import ModelConfig, OptimizerConfig
-from lrlab.core.errors import TrainingError
 from lrlab.train.losses import get_loss
 from lrlab.train.models import build_model
 from lrlab.train.training import (

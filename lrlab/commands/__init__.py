@@ -2,7 +2,7 @@
 
 A command module's docstring is its ``--help`` text (the first line is its line in
 ``lrlab --help``), and it defines ``add_arguments(parser)`` and ``run(args)``. It stays thin:
-parse the arguments, call one library function, which raises :class:`lrlab.core.errors.LrlabError`
+parse the arguments, call one library function, which raises :class:`lrlab.base.errors.LrlabError`
 for anything the user can fix. Every command module is imported for ``lrlab --help``, so one
 that needs torch imports it inside ``run``.
 """

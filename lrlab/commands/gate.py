@@ -22,7 +22,7 @@ import argparse
 from pathlib import Path
 
 from lrlab import gate_repo
-from lrlab.core import layout
+from lrlab.base import layout
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,4 +1,4 @@
-"""What every stage shares: the params schema and its error wording, binding a variant to its
-data, the loss and model-kind tables, paths, atomic files, the prepared-data and model-file
-formats, the readers of the pipeline's outputs and the stages' entry wrapper. Only the
-model file's checks import torch. A stage depends on this folder as a whole."""
+"""What the stages after ``download`` share: the params schema and its error wording, binding
+a variant to its data, the loss and model-kind tables, and the formats the stages hand each
+other (prepared data, the model file, the readers of the pipeline's outputs). Built on
+:mod:`lrlab.base`; only the model file's checks import torch."""

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from lrlab.core import layout
+from lrlab.base import layout
+from lrlab.base.errors import ConfigError, DataError
 from lrlab.core.config import IN, OUT, ModelConfig, VariantConfig
-from lrlab.core.errors import ConfigError, DataError
 from lrlab.core.loss_table import LOSSES, names, spoken
 from lrlab.core.model_kinds import KINDS
 from lrlab.core.prepared import PreparedData, load_prepared

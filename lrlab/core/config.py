@@ -3,9 +3,9 @@
 params.yaml is read once per stage into a :class:`ParamsFile`; each stage then asks only for
 the keys it declares in dvc.yaml (``seed``, ``device``, ``datasets.<name>``,
 ``variants.<key>``), so DVC's dependency tracking is exact. Every section is parsed into a
-frozen pydantic model (built on :mod:`lrlab.core.schema`; a dataset's schema is its kind's, in
+frozen pydantic model (built on :mod:`lrlab.base.schema`; a dataset's schema is its kind's, in
 :mod:`lrlab.datasets.kinds`); a wrong type, an out-of-range value or an unknown key raises
-:class:`~lrlab.core.errors.ConfigError` worded by :mod:`lrlab.core.params_errors`.
+:class:`~lrlab.base.errors.ConfigError` worded by :mod:`lrlab.core.params_errors`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from lrlab.base.schema import (
+    Float,
+    Frozen,
+    NonNegativeFloat,
+    NonNegativeInt,
+    NotABool,
+    PositiveFloat,
+    PositiveInt,
+)
 from lrlab.core.loss_table import LOSSES, LossName, Task, spoken
 from lrlab.core.model_kinds import KINDS, ModelKind, kinds
 from lrlab.core.params_errors import (
@@ -26,15 +35,6 @@ from lrlab.core.params_errors import (
     parse_section,
     reserved_variant,
     unknown_variant_dataset,
-)
-from lrlab.core.schema import (
-    Float,
-    Frozen,
-    NonNegativeFloat,
-    NonNegativeInt,
-    NotABool,
-    PositiveFloat,
-    PositiveInt,
 )
 
 CUDA_INDEX = re.compile(r"cuda:\d+")  # `device: cuda:N` pins one GPU

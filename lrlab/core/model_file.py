@@ -1,6 +1,6 @@
 """The model file, ``models/<variant>.pt``: what it holds (:func:`make_checkpoint`) and the
 check that a loaded one has that shape (:func:`parse_checkpoint`). Files are read with
-:func:`lrlab.core.io.load_torch` (``weights_only=True``)."""
+:func:`lrlab.base.io.load_torch` (``weights_only=True``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from lrlab.core.errors import DataError
+from lrlab.base.errors import DataError
 
 CHECKPOINT_KEYS = {"state_dict", "initial_state_dict", "config", "meta"}
 

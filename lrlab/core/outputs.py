@@ -1,6 +1,6 @@
 """Checked reads of pipeline outputs (metrics JSON, history and predictions CSVs).
 
-Every missing or malformed file stops with a :class:`~lrlab.core.errors.LrlabError` naming the
+Every missing or malformed file stops with a :class:`~lrlab.base.errors.LrlabError` naming the
 file, what is wrong and the stage to rerun, never a traceback from the csv or json modules.
 No torch or pandas here: the report and the gate read these files too.
 """
@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from lrlab.core import layout
-from lrlab.core.errors import LrlabError
-from lrlab.core.io import file_sha256
+from lrlab.base import layout
+from lrlab.base.errors import LrlabError
+from lrlab.base.io import file_sha256
 
 
 def require(path: Path, root: Path, stage: str) -> Path:

@@ -2,7 +2,7 @@
 the full key path, the value given, what is allowed and, for a typo, the nearest valid key.
 
 :func:`parse_section` validates one section into its schema (:mod:`lrlab.core.config`, or a
-dataset kind's) and frames its lines with :func:`lrlab.core.errors.invalid_values`; the other
+dataset kind's) and frames its lines with :func:`lrlab.base.errors.invalid_values`; the other
 functions word the errors :class:`~lrlab.core.config.ParamsFile` finds before any schema
 (:func:`load_params`: the file itself).
 """
@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from lrlab.core.errors import ConfigError, invalid_values
+from lrlab.base.errors import ConfigError, invalid_values
 
 _UNION_TAG = re.compile(r"^(int|float|bool|str|constrained-\w+|literal\[.*\]|function-.*)$")
 

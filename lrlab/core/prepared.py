@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from lrlab.core.errors import DataError
-from lrlab.core.io import atomic_open
+from lrlab.base.errors import DataError
+from lrlab.base.io import atomic_open
 
 ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 

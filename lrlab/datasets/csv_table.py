@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lrlab.core.errors import DataError
+from lrlab.base.errors import DataError
 from lrlab.core.prepared import PreparedData
 from lrlab.datasets.kinds.csv import Settings as CsvSettings
 from lrlab.datasets.kinds.csv import repeated

@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lrlab.core import layout
+from lrlab.base import layout
+from lrlab.base.errors import DataError, invalid_values
+from lrlab.base.io import write_json
 from lrlab.core.config import ParamsFile
-from lrlab.core.errors import DataError, invalid_values
-from lrlab.core.io import write_json
 from lrlab.core.params_errors import parse_section, unknown_dataset
 from lrlab.core.prepared import PreparedData, save_prepared
 from lrlab.datasets import kinds
 
 if TYPE_CHECKING:
+    from lrlab.datasets.fetch.sources import RemoteDataset
     from lrlab.datasets.kinds import Dataset
-    from lrlab.datasets.sources import RemoteDataset
 
 Arrays = tuple[np.ndarray, np.ndarray]
 Split = tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]

@@ -3,7 +3,7 @@ kinds share (:mod:`lrlab.datasets.kinds`).
 
 MNIST-style images are read with torchvision's own ``MNIST``/``FashionMNIST`` classes and the
 header-less CSV tables with pandas, each imported only when needed (torchvision alone takes
-seconds to import). Anything unexpected raises :class:`~lrlab.core.errors.DataError` naming the
+seconds to import). Anything unexpected raises :class:`~lrlab.base.errors.DataError` naming the
 file (and for tables the line), what is wrong, and how to get a good copy.
 """
 
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
-from lrlab.core.errors import DataError
+from lrlab.base.errors import DataError
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from lrlab.core import layout
+from lrlab.base import layout
+from lrlab.base.errors import LrlabError
+from lrlab.base.io import UnreadableTorchFile, load_torch
 from lrlab.core.binding import bind
 from lrlab.core.config import VariantConfig
-from lrlab.core.errors import LrlabError
-from lrlab.core.io import UnreadableTorchFile, load_torch
 from lrlab.core.loss_table import LOSSES, LossSpec
 from lrlab.core.outputs import read_history, read_metrics, read_predictions, require, step_losses
 from lrlab.core.prepared import PreparedData, load_prepared

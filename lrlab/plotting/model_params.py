@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from lrlab.core.errors import LrlabError
+from lrlab.base.errors import LrlabError
 
 Layer = tuple[np.ndarray, np.ndarray]
 

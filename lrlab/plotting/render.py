@@ -15,9 +15,9 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from lrlab.core import layout
+from lrlab.base import layout
+from lrlab.base.io import atomic_dir, write_bytes
 from lrlab.core.config import VariantConfig
-from lrlab.core.io import atomic_dir, write_bytes
 from lrlab.core.prepared import PreparedData
 from lrlab.plotting.catalogue import LESSON_FIGURES, figures_for
 from lrlab.plotting.common import to_png

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lrlab.base.layout import LESSON_FIGURES
 from lrlab.core.config import VariantConfig
-from lrlab.core.layout import LESSON_FIGURES
 from lrlab.report.lessons import LessonsFile, Published
 from lrlab.report.markdown import DASH, header, row
 from lrlab.report.printed_losses import printed_losses_table, step_losses_table

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import yaml
 
-from lrlab.core import layout
+from lrlab.base import layout
+from lrlab.base.errors import LrlabError
+from lrlab.base.io import write_text
 from lrlab.core.config import ParamsFile
-from lrlab.core.errors import LrlabError
-from lrlab.core.io import write_text
 from lrlab.core.outputs import read_history, read_metrics, step_losses
 from lrlab.plotting.catalogue import ordered
 from lrlab.report.build import FigureLink, build_report

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from lrlab.core.errors import LrlabError
+from lrlab.base.errors import LrlabError
 
 
 class _Strict(BaseModel):

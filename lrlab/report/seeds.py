@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lrlab.core import layout
-from lrlab.core.errors import LrlabError
+from lrlab.base import layout
+from lrlab.base.errors import LrlabError
 from lrlab.core.outputs import read_json_object
 
 

@@ -12,8 +12,8 @@ import os
 
 import torch
 
+from lrlab.base.errors import ConfigError
 from lrlab.core.config import CUDA_INDEX
-from lrlab.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

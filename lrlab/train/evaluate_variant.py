@@ -3,7 +3,7 @@
 ``train@<variant>`` calls :func:`evaluate_variant` in its own process once the model file is
 written; ``python -m stages.evaluate <variant>`` re-evaluates a saved model by hand, read
 safely with :func:`read_checkpoint`. The model is evaluated on the CPU; the metrics JSON and
-the predictions CSV are written (paths: :mod:`lrlab.core.layout`), then the variant's figures are
+the predictions CSV are written (paths: :mod:`lrlab.base.layout`), then the variant's figures are
 drawn from those outputs (:func:`lrlab.plotting.render.variant_figures`).
 """
 
@@ -15,10 +15,10 @@ from typing import Any
 
 import torch
 
-from lrlab.core import layout
+from lrlab.base import layout
+from lrlab.base.errors import ConfigError, DataError
+from lrlab.base.io import UnreadableTorchFile, load_torch, write_csv, write_json
 from lrlab.core.config import VariantConfig
-from lrlab.core.errors import ConfigError, DataError
-from lrlab.core.io import UnreadableTorchFile, load_torch, write_csv, write_json
 from lrlab.core.model_file import config_changes, parse_checkpoint
 from lrlab.core.outputs import read_history, read_reference
 from lrlab.core.prepared import PreparedData

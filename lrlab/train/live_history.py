@@ -3,7 +3,7 @@
 ``history/<variant>.csv`` appears with its first epoch and grows at most about once a second
 (``EVERY``), each time flushed to the OS, so `dvc plots show`, `dvc exp show` and the DVC
 VS Code extension can draw the curve of a run still in progress. Finished, it holds the same
-bytes :func:`lrlab.core.io.write_csv` writes for the same rows, and is fsynced. If training fails
+bytes :func:`lrlab.base.io.write_csv` writes for the same rows, and is fsynced. If training fails
 or is interrupted the partial file is removed and a history from an earlier run, kept aside
 as a hidden ``.tmp`` file meanwhile, is put back. Only SIGKILL can leave a partial file,
 holding the epochs done so far; the next run replaces it.
@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from lrlab.core.io import write_error
+from lrlab.base.io import write_error
 
 EVERY = 1.0  # seconds between writes while training runs
 

@@ -17,7 +17,7 @@ from pkgutil import resolve_name
 
 import torch
 
-from lrlab.core.errors import ConfigError
+from lrlab.base.errors import ConfigError
 from lrlab.core.loss_table import LOSSES as TABLE
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]

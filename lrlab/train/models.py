@@ -17,8 +17,8 @@ from pkgutil import resolve_name
 import torch
 from torch import nn
 
+from lrlab.base.errors import ConfigError
 from lrlab.core.config import ModelConfig
-from lrlab.core.errors import ConfigError
 from lrlab.core.model_file import rerun
 from lrlab.core.model_kinds import KINDS
 

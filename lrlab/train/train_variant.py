@@ -1,6 +1,6 @@
 """Train one variant as ``train@<variant>`` does: bind it to its data, train it (torch, or
 lesson 004's NumPy model), also under seeds 0 … N-1 with ``seed_sweep: N``, and write its
-model file, history and seed record (paths: :mod:`lrlab.core.layout`). Nothing is written if
+model file, history and seed record (paths: :mod:`lrlab.base.layout`). Nothing is written if
 training fails.
 """
 
@@ -14,10 +14,10 @@ from typing import Any
 
 import torch
 
-from lrlab.core import layout
+from lrlab.base import layout
+from lrlab.base.io import file_sha256, save_torch, write_json
 from lrlab.core.binding import load_bound
 from lrlab.core.config import ParamsFile, Runtime, VariantConfig
-from lrlab.core.io import file_sha256, save_torch, write_json
 from lrlab.core.model_file import cpu_state, make_checkpoint
 from lrlab.core.model_kinds import KINDS
 from lrlab.core.prepared import PreparedData

@@ -18,8 +18,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from lrlab.base.errors import ConfigError, TrainingError
 from lrlab.core.config import ModelConfig, OptimizerConfig
-from lrlab.core.errors import ConfigError, TrainingError
 from lrlab.core.loss_table import task_of
 from lrlab.core.outputs import STEP_LOSS
 from lrlab.train.losses import get_loss, predict_labels, shape_targets

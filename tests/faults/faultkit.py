@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from lrlab import cli
-from lrlab.core.stage_args import run
+from lrlab.base.stage_args import run
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -22,7 +22,7 @@ import pytest
 from faultkit import without_timings
 from repo_kit import RAN, dvc, dvc_json, edit_params, run, toy_project
 
-from lrlab.core import layout
+from lrlab.base import layout
 
 TARGET = "train@linear_toy"
 LRS = (0.005, 0.02, 0.03, 0.04)  # variants.linear_toy.optimizer.lr; the committed one is 0.01
@@ -103,7 +103,8 @@ def alone(base: Path, to: Path, lr: float) -> dict:
     repo = copy(base, to)
     edit_params(repo, lambda p: p["variants"]["linear_toy"]["optimizer"].update(lr=lr))
     run(repo, sys.executable, "-m", "stages.train", "linear_toy", "--evaluate")
-    return without_timings(json.loads(layout.metrics_file(repo, "linear_toy").read_text()))
+    shown = next(iter(dvc_json(repo, "metrics", "show").values()))["data"]  # as exp show reads it
+    return without_timings(shown[str(layout.metrics_file(".", "linear_toy"))]["data"])
 
 
 def test_two_queue_workers_give_each_experiment_what_it_gives_alone(base, tmp_path):

@@ -21,9 +21,9 @@ import torch
 from faultkit import call_stage
 from repo_kit import trained_repo
 
-from lrlab.core import layout
-from lrlab.core.errors import LrlabError
-from lrlab.core.io import UnreadableTorchFile, load_torch
+from lrlab.base import layout
+from lrlab.base.errors import LrlabError
+from lrlab.base.io import UnreadableTorchFile, load_torch
 from lrlab.core.outputs import read_history
 from lrlab.core.prepared import load_prepared
 from stages import evaluate as evaluate_stage

@@ -29,9 +29,9 @@ from fixtures_data import (
     write_mirror,
 )
 
-from lrlab.core import layout
+from lrlab.base import layout
+from lrlab.datasets.fetch.sources import RemoteDataset, RemoteFile
 from lrlab.datasets.kinds import diabetes, exam_scores, mnist
-from lrlab.datasets.sources import RemoteDataset, RemoteFile
 from stages import download as download_stage
 from stages import prepare as prepare_stage
 

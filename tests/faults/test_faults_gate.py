@@ -13,7 +13,7 @@ import pytest
 from faultkit import REPO, call_lrlab, run_lrlab
 from repo_kit import git
 
-from lrlab.core import layout
+from lrlab.base import layout
 
 METRICS = {"train": {"loss": 0.25, "accuracy": 0.9}, "test": {"accuracy": 0.88}}
 

@@ -29,7 +29,7 @@ import yaml
 from faultkit import REPO, without_timings
 from fixtures_data import files_under, idx_contents, spec_for
 
-from lrlab.core import layout
+from lrlab.base import layout
 
 SIGNALS = {"ctrl-c": (signal.SIGINT, 130, "Ctrl-C"), "sigterm": (signal.SIGTERM, 143, "SIGTERM")}
 TESTS = Path(__file__).resolve().parent
@@ -117,7 +117,7 @@ from lrlab.datasets.kinds import mnist
 mnist.SOURCE = spec_for("mnist", idx_contents(600, 100), folder="MNIST")[0]
 mnist.KIND = dataclasses.replace(mnist.KIND, source=mnist.SOURCE)
 from stages import download
-from lrlab.core.stage_args import run
+from lrlab.base.stage_args import run
 run(download.main, ["mnist", "--kind", "mnist"])
 """
 

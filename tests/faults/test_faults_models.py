@@ -14,7 +14,7 @@ import torch
 from faultkit import REPO, call_stage
 from repo_kit import trained_repo
 
-from lrlab.core import layout
+from lrlab.base import layout
 from lrlab.core.binding import resolve_widths
 from lrlab.core.config import ModelConfig, ParamsFile, VariantConfig
 from lrlab.core.model_file import make_checkpoint

@@ -16,7 +16,7 @@ from faultkit import call_stage, run_module, visible_files
 from fixtures_data import BASE_PARAMS, write_prepared
 from repo_kit import write_params
 
-from lrlab.core import layout
+from lrlab.base import layout
 from stages import evaluate as evaluate_stage
 from stages import figures as figures_stage
 from stages import reference as reference_stage

@@ -20,7 +20,7 @@ import torch
 import yaml
 from faultkit import REPO, visible_files, without_timings
 
-from lrlab.core import layout
+from lrlab.base import layout
 
 KEY, DATASET = "linear_toy", "linear-toy"
 EPOCHS = 20_000  # about 2 s of training: long enough to kill it in the middle

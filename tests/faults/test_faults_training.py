@@ -9,7 +9,7 @@ from faultkit import call_stage, visible_files
 from fixtures_data import write_prepared
 from repo_kit import write_params
 
-from lrlab.core import layout
+from lrlab.base import layout
 from stages import train as train_stage
 
 # variant -> (its dataset, learning rate, epochs, what the message says)

@@ -17,8 +17,8 @@ import pytest
 import torch
 from faultkit import REPO, call_stage
 
-from lrlab.core import io as lio
-from lrlab.core.errors import WriteError
+from lrlab.base import io as lio
+from lrlab.base.errors import WriteError
 from lrlab.core.prepared import PreparedData, save_prepared
 from stages import report as report_stage
 
@@ -135,7 +135,7 @@ def test_a_real_read_only_filesystem_is_named(small_disk):
 def test_a_download_that_cannot_be_written_stops_at_once_and_leaves_nothing(tmp_path, monkeypatch):
     from fixtures_data import files_under, idx_contents, spec_for, write_mirror
 
-    from lrlab.datasets import download as dl
+    from lrlab.datasets.fetch import download as dl
 
     spec, published = spec_for("mnist", idx_contents(), folder="MNIST")
     mirror = write_mirror(tmp_path / "mirror", "mnist", published)

@@ -5,7 +5,7 @@ Every dataset under ``datasets:`` in params.yaml names its ``kind``, the module
 
 - ``settings``: the schema of the dataset's block (built on :class:`DatasetSettings`);
 - ``source``: the files ``download@<dataset>`` fetches and verifies into ``data/raw/<dataset>/``
-  (a :class:`~lrlab.datasets.sources.RemoteDataset`), or none, when the dataset is generated,
+  (a :class:`~lrlab.datasets.fetch.sources.RemoteDataset`), or none, when the dataset is generated,
   listed or read by its prepare stage: then ``made_from`` says what it is made from, and the
   download stage writes that down;
 - ``prepare``: the function that turns a :class:`Dataset` into prepared arrays.
@@ -14,7 +14,7 @@ Adding a kind is adding a module here: :func:`names` lists the package's modules
 :func:`load` imports the one asked for, so nothing else names a kind or a dataset
 (:func:`lrlab.datasets.prepare.dataset_settings` validates a dataset's block with its kind's
 schema). A kind module imports at its top only what its download stage may run (this
-package, :mod:`lrlab.core.schema`, :mod:`lrlab.datasets.sources`) and the rest inside
+package, :mod:`lrlab.base.schema`, :mod:`lrlab.datasets.fetch.sources`) and the rest inside
 ``prepare``; tests/test_stage_deps.py checks both against the stages' deps in dvc.yaml, so
 that no edit of the params schemas, their error wording or the preparing code fetches a
 dataset again.
@@ -30,13 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lrlab.core import layout
-from lrlab.core.errors import invalid_values
-from lrlab.core.schema import Frozen
+from lrlab.base import layout
+from lrlab.base.errors import invalid_values
+from lrlab.base.schema import Float, Frozen, PositiveFloat
 
 if TYPE_CHECKING:
     from lrlab.core.prepared import PreparedData
-    from lrlab.datasets.sources import RemoteDataset
+    from lrlab.datasets.fetch.sources import RemoteDataset
 
 SECTION = "datasets"  # params.yaml: every dataset, the lessons' and your own
 
@@ -75,6 +75,13 @@ class Kind:
     def __post_init__(self) -> None:
         if (self.source is None) == (self.made_from is None):
             raise TypeError("a Kind has either a source to download or made_from, not both")
+
+
+class ImageSettings(DatasetSettings):
+    """An image dataset's pixels: scaled to [0, 1], then ``(x - mean) / std`` once."""
+
+    mean: Float = 0.5
+    std: PositiveFloat = 0.5
 
 
 def names() -> list[str]:

@@ -14,9 +14,9 @@ import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lrlab.core.schema import Fraction
+from lrlab.base.schema import Fraction
+from lrlab.datasets.fetch.sources import RemoteDataset, RemoteFile
 from lrlab.datasets.kinds import Dataset, DatasetSettings, Kind
-from lrlab.datasets.sources import RemoteDataset, RemoteFile
 
 if TYPE_CHECKING:
     import numpy as np
@@ -63,7 +63,7 @@ def read(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
     import numpy as np
 
-    from lrlab.core.errors import DataError
+    from lrlab.base.errors import DataError
     from lrlab.datasets.readers import refetch
 
     try:

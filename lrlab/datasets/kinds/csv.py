@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from lrlab.core import layout
-from lrlab.core.schema import Fraction
+from lrlab.base import layout
+from lrlab.base.schema import Fraction
 from lrlab.datasets.kinds import Dataset, DatasetSettings, Kind
 
 if TYPE_CHECKING:
@@ -124,10 +124,10 @@ def prepare(dataset: Dataset) -> PreparedData:
     import tempfile
     from pathlib import Path
 
-    from lrlab.core.errors import DataError
+    from lrlab.base.errors import DataError
     from lrlab.datasets.csv_table import prepare_csv, verify_sha256
-    from lrlab.datasets.download import download_dataset, mirror_from_env
-    from lrlab.datasets.sources import url_dataset
+    from lrlab.datasets.fetch.download import download_dataset, mirror_from_env
+    from lrlab.datasets.fetch.sources import url_dataset
 
     name, cfg, root = dataset.name, dataset.settings, dataset.root
     if is_url(cfg.source):

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lrlab.core.schema import Fraction
+from lrlab.base.schema import Fraction
+from lrlab.datasets.fetch.sources import RemoteDataset, RemoteFile
 from lrlab.datasets.kinds import Dataset, DatasetSettings, Kind
-from lrlab.datasets.sources import RemoteDataset, RemoteFile
 
 if TYPE_CHECKING:
     import numpy as np

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lrlab.core.schema import Fraction
+from lrlab.base.schema import Fraction
+from lrlab.datasets.fetch.sources import RemoteDataset, RemoteFile
 from lrlab.datasets.kinds import Dataset, DatasetSettings, Kind
-from lrlab.datasets.sources import RemoteDataset, RemoteFile
 
 if TYPE_CHECKING:
     import numpy as np
@@ -58,7 +58,7 @@ def from_arrays(
     """Each feature column divided by its maximum over the training rows."""
     import numpy as np
 
-    from lrlab.core.errors import DataError
+    from lrlab.base.errors import DataError
     from lrlab.datasets.prepare import build, floats, split, split_kind
 
     x_train, x_test, y_train, y_test = split(name, x, y, settings.test_fraction, seed, True)

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lrlab.core.schema import Float, PositiveFloat
-from lrlab.datasets.kinds import Dataset, DatasetSettings, Kind
-from lrlab.datasets.sources import RemoteDataset, idx_files
+from lrlab.datasets.fetch.sources import RemoteDataset, idx_files
+from lrlab.datasets.kinds import Dataset, ImageSettings, Kind
 
 if TYPE_CHECKING:
     from lrlab.core.prepared import PreparedData
@@ -61,17 +60,10 @@ SOURCE = RemoteDataset(
 )
 
 
-class Settings(DatasetSettings):
-    """Pixels scaled to [0, 1], then ``(x - mean) / std`` once (lesson 003: mean 0, std 1)."""
-
-    mean: Float = 0.5
-    std: PositiveFloat = 0.5
-
-
 def prepare(dataset: Dataset) -> PreparedData:
     from lrlab.datasets.prepare import prepare_idx_images
 
     return prepare_idx_images(dataset, SOURCE)
 
 
-KIND = Kind(Settings, prepare, source=SOURCE)
+KIND = Kind(ImageSettings, prepare, source=SOURCE)

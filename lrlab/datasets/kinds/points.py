@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from lrlab.core.schema import Float
+from lrlab.base.schema import Float
 from lrlab.datasets.kinds import Dataset, DatasetSettings, Kind
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def from_arrays(name: str, x: np.ndarray, y: np.ndarray, task: str) -> PreparedD
     """Every point for training: class labels for a classification set, real targets else."""
     import numpy as np
 
-    from lrlab.core.errors import DataError
+    from lrlab.base.errors import DataError
     from lrlab.datasets.prepare import build, floats
 
     parts = (x, None, y, None)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
-from lrlab.core.schema import Fraction, NonNegativeFloat, NotABool, PositiveInt
+from lrlab.base.schema import Fraction, NonNegativeFloat, NotABool, PositiveInt
 from lrlab.datasets.kinds import Dataset, DatasetSettings, Kind
 
 if TYPE_CHECKING:

@@ -4,8 +4,8 @@ Each file is tried from every source in turn: the mirror copy ``<mirror>/<datase
 name>`` when a mirror folder is given, then each canonical URL (with a timeout and a few
 retries for transient network errors). Gzip archives are decompressed while streaming and the
 decompressed bytes are hashed, so a file is accepted only when its size and sha256 match its
-pins (:mod:`lrlab.datasets.sources`). A source that fails (unreachable, damaged, different
-content) is skipped; when every source fails, :class:`~lrlab.core.errors.DataError` reports each
+pins (:mod:`lrlab.datasets.fetch.sources`). A source that fails (unreachable, damaged, different
+content) is skipped; when every source fails, :class:`~lrlab.base.errors.DataError` reports each
 one's failure.
 
 The whole dataset is assembled in a hidden temporary folder beside the destination and
@@ -35,9 +35,9 @@ from typing import BinaryIO
 
 from tqdm import tqdm
 
-from lrlab.core.errors import DataError
-from lrlab.core.io import write_error
-from lrlab.datasets.sources import RemoteDataset, RemoteFile
+from lrlab.base.errors import DataError
+from lrlab.base.io import write_error
+from lrlab.datasets.fetch.sources import RemoteDataset, RemoteFile
 
 CHUNK_BYTES = 1 << 20
 EXPERIMENT_COPIES = (".dvc", "tmp", "exps")  # where DVC copies the project for an experiment

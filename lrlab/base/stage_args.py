@@ -1,5 +1,5 @@
 """What the per-variant stages share: their argument parser. The entry wrapper (``run``:
-one-paragraph errors, Ctrl-C exits 130, SIGTERM 143) lives in :mod:`lrlab.core.entrypoint`, shared
+one-paragraph errors, Ctrl-C exits 130, SIGTERM 143) lives in :mod:`lrlab.base.entrypoint`, shared
 with the ``lrlab`` command, and is imported from here by every stage."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lrlab.core.entrypoint import run
+from lrlab.base.entrypoint import run
 
 __all__ = ["parse_variant_args", "run"]
 

@@ -4,7 +4,7 @@ Each writer creates a temporary file in the destination directory, flushes and f
 then renames it over the target with :func:`os.replace`, which is atomic on POSIX. A crash
 or a SIGKILL mid-write leaves at most a hidden ``.tmp`` file, never a truncated output. An
 OS error on the way (disk full, read-only filesystem, no permission, a folder in the way)
-removes the temporary and becomes a :class:`~lrlab.core.errors.WriteError` saying what could not
+removes the temporary and becomes a :class:`~lrlab.base.errors.WriteError` saying what could not
 be written, where, why and how to fix it (:func:`write_error`).
 :func:`load_torch` is the one way lrlab reads ``.pt`` files: ``weights_only=True``, always.
 """
@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from lrlab.core.errors import WriteError
+from lrlab.base.errors import WriteError
 
 
 def _current_umask() -> int:

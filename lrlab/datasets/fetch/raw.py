@@ -2,7 +2,7 @@
 
 The dataset's kind (:mod:`lrlab.datasets.kinds`), which dvc.yaml passes on the command line
 from ``datasets.<dataset>.kind``, says what that is: the files of its source, fetched and
-verified by :func:`~lrlab.datasets.download.download_dataset` (``DATA_MIRROR`` first), or, for
+verified by :func:`~lrlab.datasets.fetch.download.download_dataset` (``DATA_MIRROR`` first), or, for
 a kind with nothing to fetch (generated, listed in params.yaml, or your CSV, which its prepare
 stage reads), a record of what the dataset is made from. Either way every ``prepare@<dataset>``
 depends on its own ``data/raw/<dataset>``. Nothing here reads params.yaml or the variant
@@ -14,9 +14,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from lrlab.core.io import atomic_dir, write_json
+from lrlab.base.io import atomic_dir, write_json
 from lrlab.datasets import kinds
-from lrlab.datasets.download import download_dataset, mirror_from_env
+from lrlab.datasets.fetch.download import download_dataset, mirror_from_env
 
 RECORD = "made_from.json"  # data/raw/<dataset>/ of a kind with nothing to fetch
 

@@ -9,7 +9,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from lrlab.core.errors import LrlabError
+from lrlab.base.errors import LrlabError
 
 
 def _stage_name(main: Callable[[list[str]], None]) -> str:

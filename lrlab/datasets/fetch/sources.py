@@ -1,7 +1,7 @@
 """What a downloadable dataset is: its base URLs and its files, each pinned by checksum.
 
 A dataset kind that downloads (:mod:`lrlab.datasets.kinds`) describes its source with these;
-:mod:`lrlab.datasets.download` fetches and verifies it. Every file is pinned by the sha256 and
+:mod:`lrlab.datasets.fetch.download` fetches and verifies it. Every file is pinned by the sha256 and
 byte size of its *decompressed* content, which is the same whichever source served it (the
 canonical URLs publish gzip archives; a mirror may hold recompressed copies). ``output`` is
 the file's path inside ``data/raw/<dataset>/``, laid out so that
