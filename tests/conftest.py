@@ -1,8 +1,9 @@
 """Shared pytest fixtures: local network endpoints for the dataset download tests, and one
-torch thread for tests of tiny models."""
+torch thread for tests of tiny models; and the order files run in."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -10,6 +11,18 @@ from collections.abc import Iterator
 import pytest
 import torch
 from fixtures_data import FileServer
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than the cores this process may use, since the end-to-end
+    files spend part of their time waiting on DVC and stage subprocesses."""
+    return len(os.sched_getaffinity(0)) + 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files marked ``end_to_end`` first (a stable sort keeps every file's own order): with one
+    file per worker at a time, a long file started last would leave the other workers idle."""
+    items.sort(key=lambda item: item.get_closest_marker("end_to_end") is None)
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ from repo_kit import dvc, toy_project
 from lrlab.cli import dispatch
 from lrlab.report.seeds import Run, metric_value, runs_of, seed_runs, summarize
 
+pytestmark = pytest.mark.end_to_end
+
 REPO = Path(__file__).resolve().parents[1]
 TARGETS = ["train@linear_toy", "train@study_hours"]
 

@@ -20,6 +20,8 @@ from lrlab.base import layout
 from lrlab.core.outputs import read_history
 from lrlab.train.live_history import LiveHistory
 
+pytestmark = pytest.mark.end_to_end
+
 REPO = Path(__file__).resolve().parents[1]
 ROWS = [{"epoch": e, "train_loss": 1.0 / e, "train_accuracy": e / 10} for e in range(1, 8)]
 

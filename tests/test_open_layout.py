@@ -16,6 +16,8 @@ from test_readme import readme_csv_example, readme_variant_example
 
 from lrlab.base import layout
 
+pytestmark = pytest.mark.end_to_end
+
 REPO = Path(__file__).resolve().parents[1]
 NEW = readme_variant_example()  # the README's "Add a variant" example, as written
 README_CSV_SHELL, README_CSV = readme_csv_example()  # "Add your own CSV", as written

@@ -20,6 +20,8 @@ from repo_kit import RAN, TOY_VARIANTS, dvc, dvc_json, git, run, toy_project
 
 from lrlab.base import layout
 
+pytestmark = pytest.mark.end_to_end
+
 REPO = Path(__file__).resolve().parents[1]
 MIRROR = REPO.parent / "shared" / "datasets"  # the offline copy of the datasets, if present
 SWEEP = (1, 2)  # variants.linear_toy.seed_offset; the committed value is 0

@@ -24,6 +24,8 @@ from repo_kit import RAN, dvc, dvc_json, edit_params, run, toy_project
 
 from lrlab.base import layout
 
+pytestmark = pytest.mark.end_to_end
+
 TARGET = "train@linear_toy"
 LRS = (0.005, 0.02, 0.03, 0.04)  # variants.linear_toy.optimizer.lr; the committed one is 0.01
 

@@ -31,6 +31,7 @@ from fixtures_data import files_under, idx_contents, spec_for
 
 from lrlab.base import layout
 
+pytestmark = pytest.mark.end_to_end
 SIGNALS = {"ctrl-c": (signal.SIGINT, 130, "Ctrl-C"), "sigterm": (signal.SIGTERM, 143, "SIGTERM")}
 TESTS = Path(__file__).resolve().parent
 

@@ -26,7 +26,10 @@ KEY, DATASET = "linear_toy", "linear-toy"
 EPOCHS = 20_000  # about 2 s of training: long enough to kill it in the middle
 PROGRESS = re.compile(rf"{KEY}:\s+\d+%\|[^|]*\|\s*[1-9]\d*/{EPOCHS}")  # tqdm, past epoch 0
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+pytestmark = [
+    pytest.mark.end_to_end,
+    pytest.mark.skipif(shutil.which("git") is None, reason="needs git"),
+]
 
 
 def make_repo(root: Path, env: dict[str, str]) -> Path:
