@@ -23,7 +23,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lrlab.core import layout  # noqa: E402
+from lrlab.base import layout  # noqa: E402
 from lrlab.core.prepared import load_prepared  # noqa: E402
 from lrlab.train.losses import get_loss  # noqa: E402
 

@@ -36,7 +36,7 @@ from torch import nn
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lrlab.core import layout  # noqa: E402
+from lrlab.base import layout  # noqa: E402
 from lrlab.core.config import ParamsFile, VariantConfig  # noqa: E402
 from lrlab.core.prepared import load_prepared  # noqa: E402
 from lrlab.datasets.prepare import dataset_settings  # noqa: E402

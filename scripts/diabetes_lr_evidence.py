@@ -24,7 +24,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lrlab.core import layout  # noqa: E402
+from lrlab.base import layout  # noqa: E402
 from lrlab.datasets.kinds import diabetes  # noqa: E402
 
 PRINTED = {

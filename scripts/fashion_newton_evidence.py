@@ -27,7 +27,7 @@ from scipy.optimize import minimize
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lrlab.core import layout  # noqa: E402
+from lrlab.base import layout  # noqa: E402
 from lrlab.core.prepared import load_prepared  # noqa: E402
 from lrlab.reference.objectives import softmax_objective, whiten  # noqa: E402
 

