@@ -20,9 +20,7 @@ fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
 echo "installing lrlab$extras into .venv (first time: a few minutes; torch is large)"
-# --no-compile: Python compiles each module the first time it is imported instead of all of
-# torch's ahead of time (about a third of the install's time)
-pip install -q --disable-pip-version-check --no-compile -c requirements.lock -e ".$extras" 2>&1 \
+pip install -q --disable-pip-version-check -c requirements.lock -e ".$extras" 2>&1 \
   | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 case "$what" in
   pipeline) dvc repro ;;
