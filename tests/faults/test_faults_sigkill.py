@@ -1,7 +1,7 @@
 """A train stage killed with SIGKILL mid-training under ``dvc repro``: no model (nor a visible
 temporary file) is left, the next ``dvc repro`` reruns the stage, and its result equals an
-uninterrupted run's. Runs in two temporary git + DVC repositories holding the pipeline's own
-download, prepare and train stages, reduced to one tiny variant made slow with many epochs."""
+uninterrupted run's. Runs in two temporary copies of the project, their pipeline reduced to the
+download, prepare, reference and train stages of one tiny variant made slow with many epochs."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import pytest
 import torch
 import yaml
 from faultkit import REPO, visible_files, without_timings
+from repo_kit import project_copy
 
 from lrlab.base import layout
 
@@ -32,22 +33,19 @@ pytestmark = [
 ]
 
 
-def make_repo(root: Path, env: dict[str, str]) -> Path:
-    """A git + DVC repository with lrlab/, stages/, data/external/, params.yaml (one dataset,
-    one variant) and dvc.yaml's download, prepare, reference and train stages."""
-    root.mkdir()
-    for folder in ("lrlab", "stages", "data/external"):
-        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params.update(device="cpu", num_threads=1)
-    params["datasets"] = {DATASET: params["datasets"][DATASET]}
-    params["variants"] = {KEY: {**params["variants"][KEY], "epochs": EPOCHS}}
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+def make_repo(root: Path) -> Path:
+    """The project in a git + DVC repository (repo_kit.project_copy), reduced to one dataset, one
+    variant, and dvc.yaml's download, prepare, reference and train stages."""
+
+    def one_slow_variant(params: dict) -> None:
+        params.update(device="cpu", num_threads=1)
+        params["datasets"] = {DATASET: params["datasets"][DATASET]}
+        params["variants"] = {KEY: {**params["variants"][KEY], "epochs": EPOCHS}}
+
+    project_copy(root, one_slow_variant)
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
     kept = {name: stages[name] for name in ("download", "prepare", "reference", "train")}
     (root / "dvc.yaml").write_text(yaml.safe_dump({"stages": kept}))
-    for cmd in (["git", "init", "-q"], ["dvc", "init", "-q"]):
-        subprocess.run(cmd, cwd=root, env=env, check=True, capture_output=True)
     return root
 
 
@@ -101,7 +99,7 @@ def test_sigkill_mid_training_then_dvc_repro_equals_an_uninterrupted_run(tmp_pat
         "GIT_CONFIG_GLOBAL": os.devnull,
     }
     env.pop("PYTHONPATH", None)
-    killed, clean = make_repo(tmp_path / "killed", env), make_repo(tmp_path / "clean", env)
+    killed, clean = make_repo(tmp_path / "killed"), make_repo(tmp_path / "clean")
     uninterrupted = repro(clean, env, tmp_path / "clean.log")  # alongside, to save time
     run = repro(killed, env, tmp_path / "killed.log")
     try:
