@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from repo_kit import edit_params, write_params
 
 from lrlab.base import layout
 from lrlab.core.config import ParamsFile
@@ -39,9 +40,7 @@ def trained(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("lesson002")
     spec = exam_scores.SOURCE.files[0]
     assert hashlib.sha256(DATA.read_bytes()).hexdigest() == spec.sha256
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params.update(device="cpu", num_threads=1)
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    write_params(root, lambda params: params.update(device="cpu", num_threads=1), fast=False)
     file = ParamsFile(root / "params.yaml")
     x, y = exam_scores.read(DATA, exam_scores.SOURCE.rows["all"])
     settings = dataset_settings(file, "exam-scores")
@@ -74,9 +73,7 @@ def test_the_first_draw_does_not_reproduce_them(trained, tmp_path):
     """Guard: the draw matters (draw 1, lrlab's old setting, gives other losses)."""
     root = tmp_path / "draw1"
     shutil.copytree(trained, root)
-    raw = yaml.safe_load((root / "params.yaml").read_text())
-    raw["variants"]["exam_scores_builtin"]["init_draw"] = 1
-    (root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    edit_params(root, lambda params: params["variants"]["exam_scores_builtin"].update(init_draw=1))
     train_stage.main(["exam_scores_builtin", "--root", str(root)])
     loss = read_history(root, "exam_scores_builtin")["train_loss"][999]
     assert f"{loss:.5f}" != LESSONS.variants["exam_scores_builtin"].printed_losses[1000]

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
+from repo_kit import write_params
 
 from lrlab.base import io as lio
 from lrlab.base import layout
@@ -85,10 +85,12 @@ def test_the_history_of_a_running_training_can_be_read(tmp_path):
         shutil.copytree(
             REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__")
         )
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params.update(device="cpu", num_threads=1)
-    params["variants"]["linear_toy"]["epochs"] = 30_000
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+    def long_linear_toy(params: dict) -> None:
+        params.update(device="cpu", num_threads=1)
+        params["variants"]["linear_toy"]["epochs"] = 30_000
+
+    write_params(tmp_path, long_linear_toy, fast=False)
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "OMP_NUM_THREADS": "1"}
     run = [sys.executable, "-m", "stages.prepare", "linear-toy"]
     subprocess.run(run, cwd=tmp_path, env=env, check=True, capture_output=True)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from fixtures_data import write_mirror
+from repo_kit import write_params
 
 from lrlab.base import layout
 from lrlab.base.errors import DataError
@@ -24,7 +24,7 @@ TABLE = b"size,colour,species\n1.0,red,a\n2.0,blue,b\n3.0,red,a\n4.0,blue,b\n5.0
 def project(root: Path, source: str, **settings) -> Path:
     own = {"kind": "csv", "source": source, "target": "species", "task": "classification"}
     own.update(categorical=["colour"], test_fraction=None, **settings)
-    (root / "params.yaml").write_text(yaml.safe_dump({"seed": 7, "datasets": {"t": own}}))
+    write_params(root, base={"seed": 7, "datasets": {"t": own}}, fast=False)
     return root
 
 

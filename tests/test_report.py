@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from fixtures_data import EXTENDED_PARAMS, extended_variants
+from repo_kit import write_params
 
 from lrlab.base import layout
 from lrlab.base.errors import LrlabError
@@ -69,7 +70,7 @@ def fake_metrics(index: int, cfg: VariantConfig) -> dict[str, Any]:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(EXTENDED_PARAMS, sort_keys=False))
+    write_params(tmp_path, base=EXTENDED_PARAMS, fast=False)
     (tmp_path / "lessons.yaml").write_text((REPO / "lessons.yaml").read_text())
     for index, (key, cfg) in enumerate(VARIANTS.items()):
         path = layout.metrics_file(tmp_path, key)

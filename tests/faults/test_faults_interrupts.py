@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 from faultkit import REPO, without_timings
 from fixtures_data import files_under, idx_contents, spec_for
+from repo_kit import edit_params, write_params
 
 from lrlab.base import layout
 
@@ -41,9 +41,7 @@ def _project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     for folder in ("lrlab", "stages"):
         shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params.update(device="cpu", num_threads=1)
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    write_params(root, lambda params: params.update(device="cpu", num_threads=1), fast=False)
     (root / "tmp").mkdir()
     return root
 
@@ -221,8 +219,7 @@ def csv_server() -> Iterator[Stalling]:
 def test_an_interrupted_prepare_leaves_nothing_and_the_rerun_equals_a_whole_run(
     project, csv_server, how
 ):
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    params["datasets"] = {
+    votes = {
         "votes": {
             "kind": "csv",
             "source": f"http://127.0.0.1:{csv_server.server_port}/votes.csv",
@@ -231,7 +228,7 @@ def test_an_interrupted_prepare_leaves_nothing_and_the_rerun_equals_a_whole_run(
             "task": "classification",
         }
     }
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    edit_params(project, lambda params: params.update(datasets=votes))
     cmd = [sys.executable, "-m", "stages.prepare", "votes"]
     env = environment(project)
     prepared = project / layout.PREPARED
@@ -266,9 +263,7 @@ def train_outputs(root: Path) -> list[Path]:
 def trained(tmp_path_factory) -> Path:
     """A project whose linear_toy was trained uninterrupted (the outputs to match)."""
     root = _project(tmp_path_factory.mktemp("trained"))
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    params["variants"]["linear_toy"]["epochs"] = 5000
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    edit_params(root, lambda params: params["variants"]["linear_toy"].update(epochs=5000))
     run_to_end([sys.executable, "-m", "stages.prepare", "linear-toy"], root, environment(root))
     run_to_end(TRAIN, root, environment(root))
     return root

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 from faultkit import REPO, call_stage
+from repo_kit import only_variants, write_params
 
 from lrlab.base import io as lio
 from lrlab.base.errors import WriteError
@@ -82,11 +83,7 @@ def test_a_folder_where_a_file_goes_is_named(tmp_path):
 
 
 def test_a_stage_that_cannot_write_exits_1_with_the_message(tmp_path, capsys):
-    import yaml
-
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["variants"] = {"linear_toy": params["variants"]["linear_toy"]}
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    write_params(tmp_path, only_variants("linear_toy"), fast=False)
     shutil.copy(REPO / "lessons.yaml", tmp_path / "lessons.yaml")
     (tmp_path / "metrics").mkdir()
     shutil.copy(REPO / "metrics" / "linear_toy.json", tmp_path / "metrics")
