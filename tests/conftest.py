@@ -16,7 +16,8 @@ from fixtures_data import FileServer
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: one worker more than the cores this process may use, since the end-to-end
     files spend part of their time waiting on DVC and stage subprocesses."""
-    return len(os.sched_getaffinity(0)) + 1
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None  # Linux only
+    return (len(usable) if usable else os.cpu_count() or 1) + 1
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -6,7 +6,7 @@
 - :func:`toy_project`: this project's pipeline in a git + DVC repository with the toy lesson
   variants reproduced and committed, built once per test session and copied per test;
 - :func:`run`, :func:`git`, :func:`dvc`, :func:`dvc_json`: subprocesses with this interpreter's
-  tools first on ``PATH`` and one torch thread.
+  tools first on ``PATH``, one OpenMP thread and no DVC usage reports; :func:`wait_for_queue`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,10 @@ def only_variants(*keys: str) -> Edit:
 
 
 def prepared_repo(
-    root: Path, datasets: tuple[str, ...], edit: Edit | None = None, base=BASE_PARAMS
+    root: Path,
+    datasets: tuple[str, ...],
+    edit: Edit | None = None,
+    base: dict[str, Any] = BASE_PARAMS,
 ) -> Path:
     """``root`` with the fixture params (see :func:`write_params`) and ``datasets`` prepared."""
     write_params(root, edit, base)
@@ -124,6 +128,19 @@ def dvc(repo: Path, *args: str) -> str:
 
 def dvc_json(repo: Path, *args: str) -> Any:
     return json.loads(run(repo, sys.executable, "-m", "dvc", *args, "--json").stdout)
+
+
+def wait_for_queue(repo: Path, timeout: float) -> None:
+    """Until ``dvc queue status`` in ``repo`` shows nothing queued or running; a failed
+    experiment, or ``timeout`` seconds, fails the test."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = dvc(repo, "queue", "status")
+        if not any(word in status for word in ("Queued", "Running")):
+            assert "Failed" not in status, status
+            return
+        time.sleep(1)
+    pytest.fail(f"the queue did not finish in {timeout} s:\n{status}")
 
 
 # --- this project under git and DVC -------------------------------------------------------

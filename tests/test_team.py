@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from repo_kit import RAN, TOY_VARIANTS, dvc, dvc_json, git, run, toy_project
+from repo_kit import RAN, TOY_VARIANTS, dvc, dvc_json, git, run, toy_project, wait_for_queue
 
 from lrlab.base import layout
 
@@ -50,17 +49,6 @@ def clone(team: dict[str, Path], name: str) -> Path:
     return path
 
 
-def wait_for_queue(repo: Path, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = dvc(repo, "queue", "status")
-        if not any(word in status for word in ("Queued", "Running")):
-            assert "Failed" not in status, status
-            return
-        time.sleep(1)
-    pytest.fail(f"the queue did not finish in {timeout} s:\n{status}")
-
-
 def test_a_fresh_clone_reproduces_everything_without_running_a_stage(team):
     fresh = clone(team, "fresh")
     log = dvc(fresh, "repro", "--pull", TARGET)
@@ -80,7 +68,7 @@ def test_a_sweep_run_on_a_worker_reaches_the_hub_and_restores_on_a_third_machine
     setting = f"variants.linear_toy.seed_offset={values}"
     dvc(worker, "exp", "run", "--queue", "-S", setting, TARGET)
     dvc(worker, "queue", "start", "-j", "1")
-    wait_for_queue(worker)
+    wait_for_queue(worker, timeout=300)
     dvc(worker, "exp", "push", "--run-cache", "origin")
 
     hub = team["hub"]
@@ -116,6 +104,6 @@ def test_a_queued_experiment_finds_a_relative_data_mirror(team, monkeypatch):
     monkeypatch.setenv("DATA_MIRROR", os.path.relpath(MIRROR, machine))
     dvc(machine, "exp", "run", "--queue", "download@exam-scores")
     dvc(machine, "queue", "start", "-j", "1")
-    wait_for_queue(machine)
+    wait_for_queue(machine, timeout=300)
     logs = dvc(machine, "queue", "logs", dvc(machine, "exp", "ls", "--name-only").split()[-1])
     assert "download exam-scores: 1 file(s)" in logs, logs

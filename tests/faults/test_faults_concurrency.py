@@ -10,9 +10,7 @@ download, committed in git."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -20,7 +18,16 @@ from pathlib import Path
 
 import pytest
 from faultkit import without_timings
-from repo_kit import RAN, dvc, dvc_json, edit_params, run, toy_project
+from repo_kit import (
+    RAN,
+    dvc,
+    dvc_json,
+    edit_params,
+    environment,
+    run,
+    toy_project,
+    wait_for_queue,
+)
 
 from lrlab.base import layout
 
@@ -30,26 +37,15 @@ TARGET = "train@linear_toy"
 LRS = (0.005, 0.02, 0.03, 0.04)  # variants.linear_toy.optimizer.lr; the committed one is 0.01
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory) -> Path:
-    return toy_project(tmp_path_factory, tmp_path_factory.mktemp("concurrency") / "base")
-
-
-def copy(base: Path, to: Path) -> Path:
-    shutil.copytree(base, to, symlinks=True)
-    return to
-
-
-def test_a_second_dvc_repro_while_a_stage_runs_is_refused_by_dvcs_lock(base, tmp_path):
-    repo = copy(base, tmp_path / "repo")
+def test_a_second_dvc_repro_while_a_stage_runs_is_refused_by_dvcs_lock(tmp_path_factory, tmp_path):
+    repo = toy_project(tmp_path_factory, tmp_path / "repo")
     edit_params(repo, lambda p: p["variants"]["linear_toy"].update(epochs=40_000))
     log = tmp_path / "first.log"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     with open(log, "wb") as out:
         first = subprocess.Popen(
             [sys.executable, "-m", "dvc", "repro", TARGET],
             cwd=repo,
-            env=env,
+            env=environment(),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -81,14 +77,7 @@ def sweep(repo: Path, jobs: int) -> dict[float, dict]:
     values = ",".join(map(str, LRS))
     dvc(repo, "exp", "run", "--queue", "-S", f"variants.linear_toy.optimizer.lr={values}", TARGET)
     dvc(repo, "queue", "start", "-j", str(jobs))
-    deadline = time.monotonic() + 600
-    while True:
-        status = dvc(repo, "queue", "status")
-        if not any(word in status for word in ("Queued", "Running")):
-            break
-        assert time.monotonic() < deadline, status
-        time.sleep(1)
-    assert "Failed" not in status, status
+    wait_for_queue(repo, timeout=600)
     shown = dvc_json(repo, "exp", "show")
     results = {}
     for baseline in shown:
@@ -100,19 +89,19 @@ def sweep(repo: Path, jobs: int) -> dict[float, dict]:
     return results
 
 
-def alone(base: Path, to: Path, lr: float) -> dict:
+def alone(factory: pytest.TempPathFactory, to: Path, lr: float) -> dict:
     """The metrics of linear_toy trained at ``lr`` by itself, in a copy of its own, no DVC."""
-    repo = copy(base, to)
+    repo = toy_project(factory, to)
     edit_params(repo, lambda p: p["variants"]["linear_toy"]["optimizer"].update(lr=lr))
     run(repo, sys.executable, "-m", "stages.train", "linear_toy", "--evaluate")
     shown = next(iter(dvc_json(repo, "metrics", "show").values()))["data"]  # as exp show reads it
     return without_timings(shown[str(layout.metrics_file(".", "linear_toy"))]["data"])
 
 
-def test_two_queue_workers_give_each_experiment_what_it_gives_alone(base, tmp_path):
-    parallel = sweep(copy(base, tmp_path / "parallel"), jobs=2)
+def test_two_queue_workers_give_each_experiment_what_it_gives_alone(tmp_path_factory, tmp_path):
+    parallel = sweep(toy_project(tmp_path_factory, tmp_path / "parallel"), jobs=2)
     assert sorted(parallel) == sorted(LRS)
     losses = {lr: m["train"]["loss"] for lr, m in parallel.items()}
     assert len(set(losses.values())) == len(LRS), f"experiments share results: {losses}"
     for lr in LRS:
-        assert parallel[lr] == alone(base, tmp_path / f"alone-{lr}", lr), lr
+        assert parallel[lr] == alone(tmp_path_factory, tmp_path / f"alone-{lr}", lr), lr

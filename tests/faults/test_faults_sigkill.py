@@ -10,7 +10,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 import torch
 import yaml
 from faultkit import REPO, visible_files, without_timings
-from repo_kit import project_copy
+from repo_kit import environment, project_copy
 
 from lrlab.base import layout
 
@@ -88,16 +87,11 @@ def result(root: Path) -> tuple[dict, dict, dict, str]:
 
 
 def test_sigkill_mid_training_then_dvc_repro_equals_an_uninterrupted_run(tmp_path):
-    bindir = str(Path(sys.executable).parent)  # `dvc` and the stages' `python`
-    env = {
-        **os.environ,
-        "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
-        "DVC_NO_ANALYTICS": "1",
-        "DVC_SITE_CACHE_DIR": str(tmp_path / "dvc-site-cache"),
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-    }
+    env = environment(  # `dvc` and the stages' `python` from this interpreter
+        DVC_SITE_CACHE_DIR=str(tmp_path / "dvc-site-cache"),
+        MKL_NUM_THREADS="1",
+        GIT_CONFIG_GLOBAL=os.devnull,
+    )
     env.pop("PYTHONPATH", None)
     killed, clean = make_repo(tmp_path / "killed"), make_repo(tmp_path / "clean")
     uninterrupted = repro(clean, env, tmp_path / "clean.log")  # alongside, to save time
