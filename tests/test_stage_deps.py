@@ -260,6 +260,7 @@ KIND_DEP = "lrlab/datasets/kinds/${item.kind}.py"
 
 
 def test_the_download_stage_depends_on_its_own_kind_module_alone():
+    assert KINDS, "no dataset kind modules found"
     deps = dep_paths(STAGES["download"])
     assert KIND_DEP in deps
     kinds = [path.relative_to(REPO).as_posix() for path in KINDS]
