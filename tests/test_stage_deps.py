@@ -1,268 +1,139 @@
-"""Each stage of dvc.yaml lists in its ``deps`` every project module its script runs.
+"""Each stage of dvc.yaml lists in its ``deps`` every project module its script can run.
 
-DVC reruns a stage only when one of its deps changes, so a module that a stage imports but does
-not list is a silent staleness bug: edit it, and ``dvc repro`` keeps the old outputs. The checker
-starts at the stage's entry module (``cmd: python -m stages.<name>``), follows its imports of
-``lrlab`` and ``stages`` modules transitively through the AST (relative imports resolved, lazy
-imports inside functions included, ``if TYPE_CHECKING:`` blocks skipped since they never run),
-counts the ``__init__.py`` of every package on the way, and asserts that each file is a dep or
-lies inside a folder dep. Deps with DVC interpolation (``${item}``) are data, not code, and are
-ignored; listed code deps must exist. The synthetic tests below show that the checker can fail.
+DVC reruns a stage only when one of its deps changes, so a module a stage runs but does not list
+is a silent staleness bug. The stages list folders (lrlab/base, lrlab/core and their own
+package), so the check is: start at the stage's entry module (``cmd: python -m
+stages.<name>``), follow its imports of project modules transitively (lazy imports inside
+functions too; ``if TYPE_CHECKING:`` blocks, which never run, not), and assert that each file
+lies in a dep. A package ``__init__.py`` holding only a docstring runs nothing and needs no dep.
 
-A package's ``__init__.py`` that holds only a docstring runs nothing, so no stage needs it as a
-dep; the moment it holds code, it counts like any module. The dataset stages import their
-dataset's kind module by name at run time (:func:`lrlab.datasets.kinds.load`), which no import
-statement shows, so every kind module is checked on its own against them: what importing it
-runs must be deps of ``download`` (which runs only the fetching code and its own kind), and
-everything it can run, of ``prepare``.
+The dataset stages import their dataset's kind module by name at run time
+(:func:`lrlab.datasets.kinds.load`), which no import statement shows, so each kind module is
+checked on its own: what importing it runs must be deps of ``download`` (which lists only the
+fetching code and its own kind), and everything it can run, of ``prepare``. The tests on a tiny
+fake project at the end show that the checker can fail.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path, PurePosixPath
-from typing import Any
+from collections.abc import Iterable
+from pathlib import Path
 
 import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-PROJECT_PACKAGES = ("lrlab", "stages")
+PACKAGES = ("lrlab", "stages")
 
 
-# --- reading imports -----------------------------------------------------------------------
-
-
-def module_name(path: Path, root: Path) -> str:
-    """Dotted name of the module in ``path`` (a package's ``__init__.py`` names the package)."""
-    parts = path.relative_to(root).with_suffix("").parts
-    if parts[-1] == "__init__":
-        parts = parts[:-1]
-    return ".".join(parts)
-
-
-def package_of(path: Path, root: Path) -> str:
-    """The package that relative imports in ``path`` start from ('' for a top-level module)."""
-    name = module_name(path, root)
-    return name if path.name == "__init__.py" else name.rpartition(".")[0]
-
-
-def executed_files(name: str, root: Path, packages: Iterable[str] = PROJECT_PACKAGES) -> list[Path]:
-    """Project files that ``import name`` runs: each package's ``__init__.py`` on the way down,
-    then the module itself. Empty for a third-party or stdlib name; the walk stops at the first
-    part that is no module (``lrlab.core.config.ParamsFile`` gives ``lrlab/__init__.py`` and
-    ``lrlab/core/config.py``), so a ``from`` import's name may be a submodule or an attribute."""
+def files_of(name: str, root: Path, packages: Iterable[str]) -> list[Path]:
+    """The project files ``import name`` runs: each package's ``__init__.py`` on the way down,
+    then the module; the walk stops at the first part that is no module, so ``name`` may end in
+    an attribute (``from m import attr``)."""
     parts = name.split(".")
-    if parts[0] not in packages:
-        return []
     files: list[Path] = []
-    for depth in range(1, len(parts) + 1):
+    for depth in range(1, len(parts) + 1 if parts[0] in packages else 1):
         base = root.joinpath(*parts[:depth])
-        module = next(
-            (f for f in (base.with_suffix(".py"), base / "__init__.py") if f.is_file()), None
-        )
+        found = [f for f in (base.with_suffix(".py"), base / "__init__.py") if f.is_file()]
+        module = found[0] if found else None
+        if module is None and not base.is_dir():
+            break
         if module is not None and not runs_nothing(module):
             files.append(module)
-        elif not base.is_dir():  # a folder without __init__.py is a namespace package
-            break
     return files
 
 
 def runs_nothing(path: Path) -> bool:
-    """Whether ``path`` holds nothing but a docstring (a package marker): running it changes
-    nothing, so it needs no dep."""
+    """Whether ``path`` holds nothing but a docstring (a package marker)."""
     body = ast.parse(path.read_text(encoding="utf-8")).body
     return all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body)
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
+def package_of(path: Path, root: Path) -> str:
+    """The package ``path`` belongs to (itself for an ``__init__.py``), as a dotted name."""
+    parts = path.relative_to(root).parts
+    return ".".join(parts[:-1])
 
 
-def runtime_imports(
-    tree: ast.AST, in_functions: bool = True
-) -> Iterator[ast.Import | ast.ImportFrom]:
-    """Every import statement in ``tree``, at any depth (a lazy import inside a function still
-    runs), except those under ``if TYPE_CHECKING:``, which only type checkers read; with
-    ``in_functions=False``, only those that importing the module runs (none inside a
-    function's body)."""
-    todo: list[ast.AST] = [tree]
-    functions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+def imported_names(path: Path, root: Path, lazy: bool = True) -> set[str]:
+    """Dotted names ``path`` imports at run time (``lazy=False``: those importing it runs, none
+    inside a function). ``from m import n`` gives ``m`` and ``m.n``: ``n`` may be a submodule."""
+    package = package_of(path, root)
+    names: set[str] = set()
+    todo: list[ast.AST] = [ast.parse(path.read_text(encoding="utf-8"))]
     while todo:
         node = todo.pop()
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            yield node
-        elif isinstance(node, ast.If) and _is_type_checking(node.test):
-            todo.extend(node.orelse)
-        elif not in_functions and isinstance(node, functions):
-            continue
-        else:
-            todo.extend(ast.iter_child_nodes(node))
-
-
-def from_base(node: ast.ImportFrom, package: str) -> str | None:
-    """The absolute module name of ``from <module> import ...``; None when a relative import
-    climbs above the top level."""
-    if node.level == 0:
-        return node.module
-    parts = package.split(".") if package else []
-    if node.level - 1 >= len(parts):
-        return None
-    parts = parts[: len(parts) - (node.level - 1)]
-    return ".".join([*parts, node.module] if node.module else parts)
-
-
-def imported_names(path: Path, root: Path, in_functions: bool = True) -> Iterator[str]:
-    """Dotted names ``path`` imports at run time (``in_functions=False``: on being imported).
-    For ``from m import n`` both ``m`` and ``m.n`` are given, since ``n`` may be a submodule of
-    ``m`` or just one of its attributes."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    package = package_of(path, root)
-    for node in runtime_imports(tree, in_functions):
         if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-            continue
-        base = from_base(node, package)
-        if base is None:
-            continue
-        yield base
-        yield from (f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            todo.extend(node.orelse)
+        elif lazy or not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            todo.extend(ast.iter_child_nodes(node))
+    return names
 
 
-def project_imports(
-    entry: Path,
-    root: Path = REPO,
-    packages: Iterable[str] = PROJECT_PACKAGES,
-    entry_functions: bool = True,
-) -> set[str]:
-    """Repo-relative posix paths of the project files that running ``entry`` executes: the
-    entry itself, its packages' ``__init__.py`` files, and every project module imported from
-    them, transitively. ``entry_functions=False``: what importing ``entry`` runs, leaving out
-    the imports inside its functions (those of the modules it imports still count)."""
-    packages = tuple(packages)
-    entry = entry if entry.is_absolute() else root / entry
-    todo = [entry, *executed_files(package_of(entry, root), root, packages)]
-    seen: set[Path] = set()
+def runs(entry: Path, root: Path = REPO, packages: Iterable[str] = PACKAGES, lazy: bool = True):
+    """Repo-relative posix paths of the project files that running ``entry`` can execute,
+    transitively, its packages' ``__init__.py`` first (``lazy=False``: leaving out the imports
+    inside ``entry``'s own functions)."""
+    todo, seen = [entry, *files_of(package_of(entry, root), root, tuple(packages))], set()
     while todo:
         path = todo.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        for name in imported_names(path, root, entry_functions or path != entry):
-            todo.extend(executed_files(name, root, packages))
+        if path not in seen:
+            seen.add(path)
+            for name in imported_names(path, root, lazy or path != entry):
+                todo.extend(files_of(name, root, tuple(packages)))
     return {path.relative_to(root).as_posix() for path in seen}
 
 
-# --- reading dvc.yaml ----------------------------------------------------------------------
+def uncovered(files: Iterable[str], deps: Iterable[str]) -> list[str]:
+    """The files no dep holds (a dep is a file or a folder; an interpolated one holds nothing)."""
+    deps = [dep.strip().strip("/") for dep in deps if "${" not in dep]
+    return sorted(f for f in files if not any(f == d or f.startswith(d + "/") for d in deps))
 
 
-def stage_bodies(dvc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    """Stage name -> the mapping holding its ``cmd`` and ``deps``: the ``do:`` body of a
-    ``foreach:`` stage, the stage itself for a plain or ``matrix:`` stage."""
-    stages = dvc.get("stages") or {}
-    return {name: stage["do"] if "foreach" in stage else stage for name, stage in stages.items()}
+def entry_of(cmd: str, root: Path = REPO) -> Path | None:
+    """The file ``python -m stages.<name>`` in ``cmd`` runs; None if there is none."""
+    match = re.search(r"\bpython\s+-m\s+(stages(?:\.\w+)+)", cmd)
+    path = root.joinpath(*match[1].split(".")).with_suffix(".py") if match else None
+    return path if path is not None and path.is_file() else None
 
 
-def dep_paths(body: Mapping[str, Any]) -> list[str]:
-    """The ``deps`` of a stage body as strings (a mapping entry contributes its keys)."""
-    paths: list[str] = []
-    for dep in body.get("deps") or []:
-        paths.extend(map(str, dep) if isinstance(dep, Mapping) else [str(dep)])
-    return paths
+def bodies(dvc: dict) -> dict[str, dict]:
+    """Stage name -> the mapping with its ``cmd`` and ``deps`` (a ``foreach`` stage's ``do``)."""
+    return {name: stage.get("do", stage) for name, stage in dvc["stages"].items()}
 
 
-def entry_module(
-    cmd: str | list[str] | None, root: Path = REPO, packages: Iterable[str] = ("stages",)
-) -> Path | None:
-    """The file that ``python -m <package>.<name> ...`` in ``cmd`` runs; None if there is none."""
-    names = "|".join(map(re.escape, packages))
-    pattern = re.compile(rf"\bpython\s+-m\s+((?:{names})(?:\.\w+)+)")
-    for command in [cmd] if isinstance(cmd, str) else list(cmd or []):
-        match = pattern.search(str(command))
-        if match:
-            files = executed_files(match[1], root, packages=[match[1].partition(".")[0]])
-            if files and module_name(files[-1], root) == match[1]:
-                return files[-1]
-    return None
-
-
-def _normalized(dep: str) -> str:
-    return PurePosixPath(dep.strip()).as_posix()
-
-
-def covers(dep: str, path: str) -> bool:
-    """Whether dep ``dep`` (a file or a folder, with or without a trailing slash) holds
-    ``path``; an interpolated dep (``${...}``) holds nothing."""
-    if "${" in dep:
-        return False
-    dep = _normalized(dep)
-    return dep == "." or path == dep or path.startswith(dep + "/")
-
-
-def uncovered(modules: Iterable[str], deps: Iterable[str]) -> list[str]:
-    """The modules (repo-relative posix paths) that no dep covers, sorted."""
-    deps = list(deps)
-    return sorted(m for m in modules if not any(covers(dep, m) for dep in deps))
-
-
-def missing_code_deps(
-    deps: Iterable[str], root: Path = REPO, packages: Iterable[str] = PROJECT_PACKAGES
-) -> list[str]:
-    """Listed code deps (under a project package, no interpolation) that do not exist."""
-    packages = tuple(packages)
-    return [
-        dep
-        for dep in deps
-        if "${" not in dep
-        and PurePosixPath(_normalized(dep)).parts[:1] in [(p,) for p in packages]
-        and not (root / _normalized(dep)).exists()
-    ]
-
-
-# --- the real dvc.yaml ---------------------------------------------------------------------
-
-STAGES = stage_bodies(yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8")))
-
-
-@pytest.mark.parametrize("stage", list(STAGES))
-def test_stage_deps_hold_every_module_the_stage_imports(stage):
-    body = STAGES[stage]
-    entry = entry_module(body.get("cmd"))
-    assert entry is not None, (
-        f"stage {stage!r}: cmd {body.get('cmd')!r} does not run an existing module as "
-        "`python -m stages.<name>`"
-    )
-    missing = uncovered(project_imports(entry), dep_paths(body))
-    assert not missing, "\n".join(
-        f"stage {stage!r} imports {module}, which none of its deps holds: "
-        "add it to the stage's deps in dvc.yaml"
-        for module in missing
-    )
-
-
-@pytest.mark.parametrize("stage", list(STAGES))
-def test_listed_code_deps_exist(stage):
-    gone = missing_code_deps(dep_paths(STAGES[stage]))
-    assert not gone, "\n".join(
-        f"stage {stage!r} lists {dep}, which does not exist: fix or remove it in dvc.yaml"
-        for dep in gone
-    )
-
-
+STAGES = bodies(yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8")))
 KINDS = sorted(p for p in (REPO / "lrlab/datasets/kinds").glob("*.py") if p.name[0] != "_")
 
 
-KIND_DEP = "lrlab/datasets/kinds/${item.kind}.py"
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_a_stage_lists_every_module_it_runs_and_nothing_that_is_gone(stage):
+    body = STAGES[stage]
+    entry = entry_of(body["cmd"])
+    assert entry is not None, f"stage {stage!r}: cmd {body['cmd']!r} runs no stages/ module"
+    missing = uncovered(runs(entry), body["deps"])
+    assert not missing, "\n".join(
+        f"stage {stage!r} runs {path}, which none of its deps holds: add it to the stage's deps"
+        for path in missing
+    )
+    gone = [d for d in body["deps"] if d.startswith(PACKAGES) and "${" not in d]
+    gone = [d for d in gone if not (REPO / d).exists()]
+    assert not gone, f"stage {stage!r} lists {gone}, which do not exist: fix or remove them"
 
 
 def test_the_download_stage_depends_on_its_own_kind_module_alone():
     assert KINDS, "no dataset kind modules found"
-    deps = dep_paths(STAGES["download"])
-    assert KIND_DEP in deps
+    deps = STAGES["download"]["deps"]
+    assert "lrlab/datasets/kinds/${item.kind}.py" in deps
     kinds = [path.relative_to(REPO).as_posix() for path in KINDS]
     assert uncovered(kinds, deps) == kinds, "one kind's edit would fetch every dataset again"
 
@@ -270,22 +141,16 @@ def test_the_download_stage_depends_on_its_own_kind_module_alone():
 @pytest.mark.parametrize("module", KINDS, ids=lambda path: path.stem)
 def test_a_kind_module_runs_only_what_the_dataset_stages_list(module):
     own = module.relative_to(REPO).as_posix()
-    on_import = project_imports(module, entry_functions=False)
-    missing = uncovered(on_import - {own}, dep_paths(STAGES["download"]))
-    assert not missing, "\n".join(
-        f"{own} imports {path} at its top, which download's deps do not hold: import it inside "
-        "the function that needs it (download runs only the fetching code and the kind), or "
-        "add it"
-        for path in missing
+    missing = uncovered(runs(module, lazy=False) - {own}, STAGES["download"]["deps"])
+    assert not missing, (
+        f"{own} imports {missing} at its top, which download's deps do not hold: import them in "
+        "the function that needs them (download runs only the fetching code and the kind)"
     )
-    missing = uncovered(project_imports(module), dep_paths(STAGES["prepare"]))
-    assert not missing, "\n".join(
-        f"{own} imports {path}, which prepare's deps do not hold: add it to them in dvc.yaml"
-        for path in missing
-    )
+    missing = uncovered(runs(module), STAGES["prepare"]["deps"])
+    assert not missing, f"{own} imports {missing}, which prepare's deps do not hold: add them"
 
 
-SHARED = {"lrlab/base": ("lrlab/base/",), "lrlab/core": ("lrlab/base/", "lrlab/core/")}
+SHARED = {"lrlab/base": ["lrlab/base"], "lrlab/core": ["lrlab/base", "lrlab/core"]}
 
 
 @pytest.mark.parametrize(
@@ -295,11 +160,10 @@ SHARED = {"lrlab/base": ("lrlab/base/",), "lrlab/core": ("lrlab/base/", "lrlab/c
 )
 def test_what_the_stages_share_imports_nothing_above_it(module):
     folder = module.parent.relative_to(REPO).as_posix()
-    outside = sorted(p for p in project_imports(module) if not p.startswith(SHARED[folder]))
+    outside = uncovered(runs(module), SHARED[folder])
     assert not outside, (
         f"{module.relative_to(REPO)} imports {outside}: {folder} is what the stages share, so it "
-        f"may import only {' and '.join(SHARED[folder])} (move the code, or the import, to the "
-        "package that needs it)"
+        f"may import only {' and '.join(SHARED[folder])} (move the code or the import)"
     )
 
 
@@ -308,8 +172,7 @@ def test_what_the_stages_share_imports_nothing_above_it(module):
 FAKE = {
     "app/__init__.py": '"""Only a docstring: it runs nothing."""\n',
     "app/run.py": (
-        "import os\n"
-        "import numpy as np\n"
+        "import os, numpy\n"
         "from typing import TYPE_CHECKING\n"
         "from pkg import a\n"
         "from pkg.attrs import VALUE\n"
@@ -317,7 +180,6 @@ FAKE = {
         "    from pkg import typing_only\n"
         "def main():\n"
         "    from pkg.lazy import go  # read only when main() runs\n"
-        "    return go()\n"
     ),
     "pkg/__init__.py": "VERSION = 1\n",
     "pkg/a.py": "from . import b\n",
@@ -329,112 +191,47 @@ FAKE = {
     "pkg/sub/__init__.py": "NAME = 'sub'\n",
     "pkg/sub/deep.py": "from ..attrs import VALUE as X\n",
 }
-FAKE_PACKAGES = ("app", "pkg")
+RUNS = {"app/run.py", "pkg/__init__.py", "pkg/a.py", "pkg/b.py", "pkg/attrs.py", "pkg/lazy.py"}
+RUNS |= {"pkg/sub/__init__.py", "pkg/sub/deep.py"}
 
 
 @pytest.fixture
-def fake(tmp_path: Path) -> Path:
+def fake(tmp_path: Path):
     for name, text in FAKE.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    return tmp_path
+    return lambda lazy=True: runs(tmp_path / "app/run.py", tmp_path, ("app", "pkg"), lazy)
 
 
-def fake_imports(root: Path) -> set[str]:
-    return project_imports(Path("app/run.py"), root, FAKE_PACKAGES)
-
-
-def test_the_fake_entry_imports_exactly_what_it_runs(fake):
-    assert fake_imports(fake) == {
-        "app/run.py",
-        "pkg/__init__.py",
-        "pkg/a.py",
-        "pkg/attrs.py",
-        "pkg/b.py",
-        "pkg/lazy.py",
+def test_the_checker_follows_exactly_what_runs(fake, tmp_path):
+    assert fake() == RUNS, "not: third-party, TYPE_CHECKING-only, unused or docstring-only"
+    assert fake(lazy=False) == RUNS - {"pkg/lazy.py"}, "without the entry's lazy import"
+    (tmp_path / "app/__init__.py").write_text('"""Now it runs something."""\nimport pkg.unused\n')
+    (tmp_path / "pkg/sub/deep.py").write_text("X = 1\n")  # pkg/attrs.py: still run.py's
+    (tmp_path / "pkg/unused.py").write_text("from .sub import deep\n")
+    assert fake() == RUNS | {"app/__init__.py", "pkg/unused.py"}, "the entry's package runs"
+    (tmp_path / "app/run.py").write_text("import app.run\n")
+    assert fake() == {"app/run.py", "app/__init__.py", "pkg/__init__.py", "pkg/unused.py"} | {
         "pkg/sub/__init__.py",
         "pkg/sub/deep.py",
-    }, "third-party, TYPE_CHECKING-only and unimported modules and docstring-only packages: no deps"
+    }
 
 
-def test_a_package_marker_counts_once_it_holds_code(fake):
-    assert "app/__init__.py" not in fake_imports(fake)
-    (fake / "app/__init__.py").write_text('"""Now it runs something."""\nimport pkg.attrs\n')
-    assert "app/__init__.py" in fake_imports(fake)
-
-
-def test_a_module_missing_from_the_deps_is_reported(fake):
-    modules = fake_imports(fake)
-    assert uncovered(modules, sorted(modules)) == []
-    assert uncovered(modules, sorted(modules - {"pkg/attrs.py"})) == ["pkg/attrs.py"]
-
-
-def test_a_folder_dep_covers_the_files_inside_it(fake):
-    modules = fake_imports(fake)
-    assert uncovered(modules, ["app", "pkg/"]) == []
-    assert uncovered(modules, ["app/", "./pkg/sub", "pkg/a.py", "pkg/b.py", "pkg/__init__.py"]) == [
+def test_a_file_no_dep_holds_is_reported():
+    assert uncovered(RUNS, sorted(RUNS - {"pkg/attrs.py"})) == ["pkg/attrs.py"]
+    assert uncovered(RUNS, ["app", "pkg/"]) == []
+    assert uncovered(RUNS, ["app/", "pkg/sub", "pkg/a.py", "pkg/b.py", "pkg/__init__.py"]) == [
         "pkg/attrs.py",
         "pkg/lazy.py",
     ]
-    assert uncovered(["pkg/sub/deep.py"], ["pkg/su", "pkg/sub/deep"]) == ["pkg/sub/deep.py"]
-    assert uncovered(["pkg/a.py"], ["${item}", "${item.dataset}/pkg"]) == ["pkg/a.py"]
+    assert uncovered(["pkg/sub/deep.py"], ["pkg/su", "pkg/sub/deep", "${item}/pkg"]) == [
+        "pkg/sub/deep.py"
+    ]
 
 
-def test_a_lazy_import_inside_a_function_is_found(fake):
-    assert "pkg/lazy.py" in fake_imports(fake)
-    on_import = project_imports(Path("app/run.py"), fake, FAKE_PACKAGES, entry_functions=False)
-    assert on_import == fake_imports(fake) - {"pkg/lazy.py"}, "only the entry's lazy import goes"
-    (fake / "app/run.py").write_text(FAKE["app/run.py"].replace("from pkg.lazy import go", "go"))
-    assert "pkg/lazy.py" not in fake_imports(fake)
-
-
-def test_relative_imports_are_resolved(fake):
-    # pkg/a.py: `from . import b` (a submodule); pkg/b.py: `from .sub.deep import X`;
-    # pkg/sub/deep.py: `from ..attrs import VALUE as X` (two levels up)
-    assert {"pkg/b.py", "pkg/sub/__init__.py", "pkg/sub/deep.py", "pkg/attrs.py"} <= (
-        fake_imports(fake)
-    )
-    (fake / "pkg/sub/deep.py").write_text("X = 1\n")
-    assert "pkg/attrs.py" in fake_imports(fake), "still imported by app/run.py"
-    (fake / "app/run.py").write_text("from pkg import a\n")
-    assert "pkg/attrs.py" not in fake_imports(fake)
-
-
-def test_from_import_names_a_submodule_or_an_attribute(fake):
-    (fake / "app/run.py").write_text("from pkg import a, something\nfrom pkg.sub import deep\n")
-    assert fake_imports(fake) >= {"pkg/__init__.py", "pkg/a.py", "pkg/sub/deep.py"}
-    (fake / "app/run.py").write_text("import pkg.sub.deep\n")
-    assert fake_imports(fake) >= {"pkg/__init__.py", "pkg/sub/__init__.py", "pkg/sub/deep.py"}
-
-
-def test_a_listed_code_dep_that_does_not_exist_is_reported(fake):
-    deps = ["pkg/a.py", "pkg/sub/", "pkg/gone.py", "pkg/old/", "data/x.csv", "pkg/${item}.py"]
-    assert missing_code_deps(deps, fake, FAKE_PACKAGES) == ["pkg/gone.py", "pkg/old/"]
-
-
-def test_stage_bodies_and_entries_are_read_from_every_stage_form(fake):
-    dvc = {
-        "stages": {
-            "plain": {"cmd": "python -m app.run --fast", "deps": ["app/run.py"]},
-            "loop": {
-                "foreach": ["a", "b"],
-                "do": {"cmd": "python -m app.run ${item}", "deps": ["pkg", "${item}"]},
-            },
-            "grid": {
-                "matrix": {"x": [1, 2]},
-                "cmd": ["echo ${item.x}", "python  -m app.run ${item.x}"],
-                "deps": ["pkg/a.py"],
-            },
-        }
-    }
-    bodies = stage_bodies(dvc)
-    assert {name: dep_paths(body) for name, body in bodies.items()} == {
-        "plain": ["app/run.py"],
-        "loop": ["pkg", "${item}"],
-        "grid": ["pkg/a.py"],
-    }
-    for body in bodies.values():
-        assert entry_module(body["cmd"], fake, ["app"]) == fake / "app/run.py"
-    assert entry_module("python -m app.missing", fake, ["app"]) is None
-    assert entry_module("python -m stages.train x") == REPO / "stages/train.py"
-    assert entry_module("python train.py") is None
+def test_the_entry_is_read_from_the_stage_cmd(tmp_path):
+    assert entry_of("python -m stages.train x") == REPO / "stages/train.py"
+    assert entry_of("python  -m stages.missing") is None
+    assert entry_of("python stages/train.py") is None
+    dvc = {"stages": {"a": {"cmd": "x", "deps": []}, "b": {"foreach": [1], "do": {"cmd": "y"}}}}
+    assert bodies(dvc) == {"a": {"cmd": "x", "deps": []}, "b": {"cmd": "y"}}
