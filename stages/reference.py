@@ -30,10 +30,7 @@ def main(argv: list[str]) -> None:
     variant = ParamsFile(args.params or args.root / "params.yaml").variant(args.variant)
     variant, data = load_bound(args.root, args.variant, variant)
     test = (data.x_test, data.y_test) if data.has_test else (None, None)
-    classes = data.info.get("num_classes")
-    reference = compute_reference(
-        variant.model, variant.loss, data.x_train, data.y_train, *test, num_classes=classes
-    )
+    reference = compute_reference(variant.model, variant.loss, data.x_train, data.y_train, *test)
     write_json(layout.reference_file(args.root, args.variant), reference)
     log.info(
         "reference@%s: %s %s %.6g (%.1f s)",

@@ -80,4 +80,4 @@ def test_ctrl_c_exits_130_naming_the_command(monkeypatch, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["gate"])
     assert info.value.code == 130
-    assert "gate: interrupted (Ctrl-C); no output was written" in capsys.readouterr().err
+    assert "gate: interrupted (Ctrl-C); no half-written file was left" in capsys.readouterr().err

@@ -211,7 +211,7 @@ def test_mlp_gets_baselines_not_an_optimum():
     assert ref["logistic_test_accuracy"] == pytest.approx(sk.score(x_test, y_test))
     images = ModelConfig(kind="mlp", sizes=[4, 8, 3])
     x3, y3 = three_classes()
-    ref3 = compute_reference(images, "cross_entropy", x3, y3, num_classes=3)
+    ref3 = compute_reference(images, "cross_entropy", x3, y3)
     assert ref3["train_loss"] == pytest.approx(np.log(3)) and "logistic_test_accuracy" not in ref3
 
 

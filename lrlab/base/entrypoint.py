@@ -46,7 +46,7 @@ def run(
     except KeyboardInterrupt as exc:
         how, code = ("SIGTERM", 143) if isinstance(exc, Terminated) else ("Ctrl-C", 130)
         print(
-            f"\n{stage}: interrupted ({how}); no output was written. Rerun to finish.",
+            f"\n{stage}: interrupted ({how}); no half-written file was left. Rerun to finish.",
             file=sys.stderr,
         )
         sys.exit(code)

@@ -262,14 +262,14 @@ def compute_reference(
     y: np.ndarray,
     x_test: np.ndarray | None = None,
     y_test: np.ndarray | None = None,
-    num_classes: int | None = None,
 ) -> dict[str, Any]:
-    """The reference for a variant (model, loss) on its data, as a JSON-able dict."""
+    """The reference for a bound variant (model, loss) on its data, as a JSON-able dict; the
+    class count is the model's output width, which :func:`lrlab.core.binding.bind` checked."""
     start = time.perf_counter()
     x, x_test = _array(x), _array(x_test)  # as given: no float64 copy
     regression = task_of(loss) == "regression"
-    k = 0 if regression else int(num_classes or int(y.max()) + 1)
     spec = LOSSES[loss]
+    k = 0 if regression else model.sizes[-1] if spec.multiclass else 2
     scale = float(len(y)) if spec.summed else 1.0
     if regression:
         x, x_test, y, y_test = (_array(a, np.float64) for a in (x, x_test, y, y_test))

@@ -93,7 +93,7 @@ def interrupt(child: subprocess.Popen, log: Path, ready: Callable[[], bool], how
 def check_interrupted(child: subprocess.Popen, output: str, stage: str, how: str) -> None:
     _, code, name = SIGNALS[how]
     assert child.returncode == code, output
-    line = f"{stage}: interrupted ({name}); no output was written. Rerun to finish."
+    line = f"{stage}: interrupted ({name}); no half-written file was left. Rerun to finish."
     assert output.strip().endswith(line), output
     assert "Traceback" not in output
 
