@@ -2,7 +2,8 @@
 
 - :func:`write_params` is the one writer of ``params.yaml`` (:func:`edit_params` changes one);
 - :func:`trained_repo`: a mini-repo, fixture datasets prepared and variants run through
-  reference and train (evaluating) in-process (:func:`prepared_repo` stops before training);
+  reference and train (evaluating) in-process (:func:`prepared_repo` stops before training,
+  :func:`train_variants` is the training part, for a repo whose data a test prepared itself);
 - :func:`toy_project`: this project's pipeline in a git + DVC repository with the toy lesson
   variants reproduced and committed, built once per test session and copied per test;
 - :func:`run`, :func:`git`, :func:`dvc`, :func:`dvc_json`: subprocesses with this interpreter's
@@ -84,11 +85,15 @@ def trained_repo(
     edit: Edit | None = None,
     base: dict[str, Any] = BASE_PARAMS,
 ) -> Path:
-    """:func:`prepared_repo`, then each of ``variants`` through reference and train (with
-    ``--evaluate``, as the pipeline runs it), in this process."""
+    """:func:`prepared_repo`, then :func:`train_variants`."""
+    return train_variants(prepared_repo(root, datasets, edit, base), variants)
+
+
+def train_variants(root: Path, variants: tuple[str, ...]) -> Path:
+    """Each of ``variants`` of ``root`` (params and data in place) through reference and train
+    (with ``--evaluate``, as the pipeline runs it), in this process."""
     from stages import reference, train
 
-    prepared_repo(root, datasets, edit, base)
     for variant in variants:
         reference.main([variant, "--root", str(root)])
         train.main([variant, "--root", str(root), "--evaluate"])

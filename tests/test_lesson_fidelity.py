@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from repo_kit import edit_params, write_params
+from repo_kit import edit_params, train_variants, write_params
 
 from lrlab.base import layout
 from lrlab.core.config import ParamsFile
@@ -46,9 +46,7 @@ def trained(tmp_path_factory) -> Path:
     settings = dataset_settings(file, "exam-scores")
     data = exam_scores.from_arrays("exam-scores", x, y, settings, file.runtime().seed)
     save_prepared(layout.prepared_file(root, "exam-scores"), data)
-    for key in RUNS:
-        train_stage.main([key, "--root", str(root)])
-    return root
+    return train_variants(root, RUNS)
 
 
 @pytest.mark.parametrize("key", RUNS)
