@@ -16,7 +16,8 @@ from lrlab.base import layout
 from lrlab.base.stage_args import parse_variant_args, run
 from lrlab.core.binding import load_bound
 from lrlab.core.config import ParamsFile
-from lrlab.train.evaluate_variant import evaluate_variant, read_checkpoint
+from lrlab.core.model_file import read_model_file
+from lrlab.train.evaluate_variant import evaluate_variant
 
 
 def main(argv: list[str]) -> None:
@@ -24,7 +25,7 @@ def main(argv: list[str]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     variant = ParamsFile(args.params or args.root / "params.yaml").variant(args.variant)
     variant, arrays = load_bound(args.root, args.variant, variant)
-    checkpoint = read_checkpoint(layout.model_file(args.root, args.variant), args.variant)
+    checkpoint = read_model_file(layout.model_file(args.root, args.variant), args.variant)
     evaluate_variant(args.root, args.variant, variant, arrays, checkpoint)
 
 

@@ -5,8 +5,7 @@ one DVC stage fewer per variant.
     python -m stages.train <variant> [--evaluate] [--params params.yaml] [--root .]
 
 Reads ``seed``, ``device``, ``num_threads`` and ``variants.<variant>`` from params.yaml and
-the prepared dataset (:func:`lrlab.train.train_variant.train_variant`, then
-:func:`lrlab.train.evaluate_variant.evaluate_variant`).
+the prepared dataset (:func:`lrlab.train.train_variant.train_stage`).
 """
 
 from __future__ import annotations
@@ -15,8 +14,7 @@ import logging
 
 from lrlab.base.stage_args import parse_variant_args, run
 from lrlab.core.config import ParamsFile
-from lrlab.train.evaluate_variant import evaluate_variant
-from lrlab.train.train_variant import train_variant
+from lrlab.train.train_variant import train_stage
 
 
 def main(argv: list[str]) -> None:
@@ -24,9 +22,7 @@ def main(argv: list[str]) -> None:
     args = parse_variant_args("python -m stages.train", __doc__, argv, evaluate_too)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     params = ParamsFile(args.params or args.root / "params.yaml")
-    variant, arrays, checkpoint = train_variant(args.root, args.variant, params)
-    if args.evaluate:
-        evaluate_variant(args.root, args.variant, variant, arrays, checkpoint)
+    train_stage(args.root, args.variant, params, args.evaluate)
 
 
 if __name__ == "__main__":

@@ -262,6 +262,16 @@ def make_dataset(name: str, seed: int = 0) -> Any:
     return PreparedData(x, y, x_test, y_test, info).map(lambda t: t.numpy())
 
 
+def model_file_parts(dataset: str, variant: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``inputs`` and ``about`` of a model file of ``variant`` trained on ``dataset``'s
+    fixture data, for a test that writes one (:func:`lrlab.core.model_file.make_checkpoint`)."""
+    from lrlab.core.inputs import input_recipe
+
+    data = make_dataset(dataset)
+    about = {"variant": variant, "lrlab_version": None, "git_commit": None}
+    return input_recipe(data.info, data.x_train.shape[1]), about
+
+
 def write_prepared(root: Path, *names: str) -> Path:
     """``root/data/prepared/<name>.npz`` for each dataset name; returns ``root``."""
     from lrlab.base import layout

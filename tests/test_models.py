@@ -8,12 +8,13 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from fixtures_data import model_file_parts
 from torch import nn
 
 from lrlab.base.errors import ConfigError, DataError
 from lrlab.core.config import ModelConfig
 from lrlab.core.loss_table import LOSSES as TABLE
-from lrlab.core.model_file import make_checkpoint, parse_checkpoint
+from lrlab.core.model_file import CHECKPOINT_KEYS, FORMAT, make_checkpoint, parse_checkpoint
 from lrlab.core.model_kinds import KINDS
 from lrlab.train.losses import (
     bce_clamped,
@@ -171,25 +172,31 @@ def test_a_file_that_is_not_a_checkpoint_is_a_data_error():
         parse_checkpoint({"weight": torch.zeros(1)}, "models/x.pt", "x")
     model = build_model(cfg(), gen(0))
     state = model.state_dict()
-    with pytest.raises(DataError, match="'state_dict' is not a dict of tensors"):
-        parse_checkpoint(
-            {"state_dict": [1], "initial_state_dict": state, "config": {}, "meta": {}},
-            "models/x.pt",
-            "x",
-        )
-    with pytest.raises(DataError, match="'initial_state_dict' is not a dict of tensors"):
-        parse_checkpoint(
-            {"state_dict": state, "initial_state_dict": {"w": 1}, "config": {}, "meta": {}},
-            "models/x.pt",
-            "x",
-        )
-    # the old three-key layout (no initial weights) is not a model file of this version
-    with pytest.raises(DataError, match="not an lrlab model file"):
-        parse_checkpoint({"state_dict": state, "config": {}, "meta": {}}, "models/x.pt", "x")
     initial = build_model(cfg(), gen(1)).state_dict()
-    ckpt = make_checkpoint(state, initial, {"a": 1}, {"epochs": 1})
-    assert set(ckpt) == {"state_dict", "initial_state_dict", "config", "meta"}
+    inputs, about = model_file_parts("diabetes", "x")
+    ckpt = make_checkpoint(state, initial, {"a": 1}, {"epochs": 1}, inputs, about)
+    with pytest.raises(DataError, match="'state_dict' is not a dict of tensors"):
+        parse_checkpoint({**ckpt, "state_dict": [1]}, "models/x.pt", "x")
+    with pytest.raises(DataError, match="'initial_state_dict' is not a dict of tensors"):
+        parse_checkpoint({**ckpt, "initial_state_dict": {"w": 1}}, "models/x.pt", "x")
+    assert set(ckpt) == CHECKPOINT_KEYS and ckpt["format"] == FORMAT
     assert parse_checkpoint(ckpt, "models/x.pt", "x") is ckpt
+    # older layouts: without initial weights, or without the input recipe and `about`
+    old = {"state_dict": state, "initial_state_dict": initial, "config": {}, "meta": {}}
+    with pytest.raises(DataError) as info:
+        parse_checkpoint(old, "models/x.pt", "x")
+    assert str(info.value) == (
+        "models/x.pt: written by an older lrlab, not in this lrlab's model format 2 (it lacks "
+        "about, format, inputs). Rerun `dvc repro -s train@x` to retrain it."
+    )
+    with pytest.raises(DataError, match="lacks initial_state_dict"):
+        parse_checkpoint({k: v for k, v in ckpt.items() if k != "initial_state_dict"}, "m", "x")
+    lacking = {**ckpt, "inputs": {k: v for k, v in inputs.items() if k != "mean"}}
+    with pytest.raises(DataError, match=r"\(it lacks inputs.mean\)"):
+        parse_checkpoint(lacking, "m.pt", "x")
+    newer = {**ckpt, "format": 3, "about": {**ckpt["about"], "lrlab_version": "9.0"}}
+    with pytest.raises(DataError, match=r"written by lrlab 9.0, .* \(its format is 3\)"):
+        parse_checkpoint(newer, "m.pt", "x")
     for name, tensor in initial.items():
         assert torch.equal(ckpt["initial_state_dict"][name], tensor)
         assert not torch.equal(ckpt["state_dict"][name], tensor)

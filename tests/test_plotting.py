@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from fixtures_data import EXTENDED_PARAMS, extended_variants, shape_of
+from fixtures_data import EXTENDED_PARAMS, extended_variants, model_file_parts, shape_of
 from matplotlib.image import imread
 from repo_kit import prepared_repo, trained_repo, write_params
 
@@ -277,9 +277,9 @@ def _fake_variant(root: Path, key: str, cfg: VariantConfig, n: int = 24) -> None
     initial = build_model(cfg.model, torch.Generator().manual_seed(len(key))).state_dict()
     trained = build_model(cfg.model, torch.Generator().manual_seed(len(key) + 1)).state_dict()
     meta = {"device": "cpu", "train_seconds": 0.1, "epochs": 5, "seed": 2017}
-    save_torch(
-        layout.model_file(root, key), make_checkpoint(trained, initial, cfg.model_dump(), meta)
-    )
+    parts = model_file_parts(cfg.dataset, key)
+    checkpoint = make_checkpoint(trained, initial, cfg.model_dump(), meta, *parts)
+    save_torch(layout.model_file(root, key), checkpoint)
     history = {"epoch": np.arange(1, 6), "train_loss": np.linspace(1.0, 0.3, 5)}
     classify = cfg.task == "classification"
     if classify:
@@ -363,7 +363,7 @@ def test_figures_stage_names_a_missing_input(repo, key, path, stage):
 @pytest.mark.parametrize(
     ("path", "content", "message"),
     [
-        (layout.model_file, b"not a torch file", r"models/linear_toy\.pt: cannot be read"),
+        (layout.model_file, b"not a torch file", r"models/linear_toy\.pt: refused or unreadable"),
         (layout.history_file, b"epoch,loss\n1,2\n", r"expected columns \['epoch', 'train_loss'\]"),
         (layout.history_file, b"", r"history/linear_toy\.csv: expected columns .* 0 rows"),
         (layout.history_file, b"epoch,train_loss\n1,\xff\n", r"not a readable CSV"),

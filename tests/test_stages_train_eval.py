@@ -26,7 +26,9 @@ from lrlab.base.io import file_sha256
 from lrlab.base.stage_args import run
 from lrlab.core.binding import resolve_widths
 from lrlab.core.config import ParamsFile, VariantConfig
-from lrlab.core.prepared import save_prepared
+from lrlab.core.inputs import input_recipe
+from lrlab.core.model_file import CHECKPOINT_KEYS
+from lrlab.core.prepared import load_prepared, save_prepared
 from lrlab.train.metrics import query_key
 from lrlab.train.models import build_model
 from lrlab.train.training import derive_seeds
@@ -48,8 +50,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_all(root: Path, key: str) -> dict:
     args = [key, "--root", str(root)]
     reference_stage.main(args)
-    train_stage.main(args)
-    evaluate_stage.main(args)
+    train_stage.main([*args, "--evaluate"])
     return json.loads(layout.metrics_file(root, key).read_text())
 
 
@@ -107,7 +108,12 @@ def test_every_variant_runs_through_reference_train_and_evaluate(repo: Path, key
     assert len(predictions) == shape_of(variant.dataset)[3 if data_has_test else 2]
 
     checkpoint = torch.load(layout.model_file(repo, key), weights_only=True)
-    assert set(checkpoint) == {"state_dict", "initial_state_dict", "config", "meta"}
+    assert set(checkpoint) == CHECKPOINT_KEYS
+    prepared = load_prepared(layout.prepared_file(repo, variant.dataset))
+    assert checkpoint["inputs"] == input_recipe(prepared.info, prepared.x_train.shape[1])
+    assert checkpoint["about"]["variant"] == key
+    summary = {k: metrics[k] for k in ("train", "test", "r2", "optimality_gap") if k in metrics}
+    assert checkpoint["about"]["metrics"] == summary and "train" in summary
     resolved = for_data(variant)
     assert checkpoint["config"] == resolved.model_dump()
     assert VariantConfig.model_validate(checkpoint["config"]).model.resolved

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from lrlab.base.errors import DataError
+from lrlab.core.inputs import numbers, one_hot, standardize
 from lrlab.core.prepared import PreparedData
 from lrlab.datasets.kinds.csv import Settings as CsvSettings
 from lrlab.datasets.kinds.csv import repeated
@@ -128,19 +129,11 @@ def _check_columns(
         )
 
 
-def _numbers(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Floats, plus masks of the cells that are not numbers and that are not finite."""
-    import pandas as pd
-
-    floats = np.asarray(pd.to_numeric(values, errors="coerce"), dtype=np.float64)
-    return floats, np.isnan(floats), np.isinf(floats)
-
-
 def _levels(values: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Distinct values, sorted numerically when all are numbers (equal numbers merged, named
     by their first spelling in text order), else as text; and each value's level index."""
     texts, codes = np.unique(values.astype(str), return_inverse=True)
-    floats, nan, _ = _numbers(texts.astype(object))
+    floats, nan, _ = numbers(texts.astype(object))
     if nan.any():
         return [str(t) for t in texts], codes
     _, group = np.unique(floats, return_inverse=True)
@@ -160,12 +153,12 @@ def _encode(
     for column, values in list(table.items())[1:]:
         if column in cfg.categorical:
             levels, codes = _levels(values)
-            blocks.append(np.eye(len(levels))[codes])
+            blocks.append(one_hot(codes, len(levels)))
             names += [f"{column}={level}" for level in levels]
             onehot += [True] * len(levels)
             categories[column] = levels
             continue
-        floats, nan, inf = _numbers(values)
+        floats, nan, inf = numbers(values)
         for kind, mask in (("numbers", nan), ("finite", inf)):
             bad[kind] += [(int(lines[i]), column, values[i]) for i in np.flatnonzero(mask)]
         blocks.append(floats[:, None])
@@ -196,7 +189,7 @@ def _targets(
                 f"datasets.{name}.target / task in params.yaml."
             )
         return y, class_names
-    y, nan, inf = _numbers(target)
+    y, nan, inf = numbers(target)
     for mask, what in ((nan, "not numbers"), (inf, "not finite numbers")):
         if mask.any():
             cells = [(int(lines[i]), cfg.target, target[i]) for i in np.flatnonzero(mask)]
@@ -245,13 +238,14 @@ def prepare_csv(name: str, path: Path, cfg: CsvSettings, seed: int) -> PreparedD
         mean[~onehot] = x_train[:, ~onehot].mean(axis=0)
         std[~onehot] = x_train[:, ~onehot].std(axis=0)
         std[~onehot & (np.ptp(x_train, axis=0) == 0)] = 1.0  # a constant column
-        x_train = (x_train - mean) / std
-        x_test = None if x_test is None else (x_test - mean) / std
+        x_train = standardize(x_train, mean, std)
+        x_test = None if x_test is None else standardize(x_test, mean, std)
         normalization = {"mean": mean.tolist(), "std": std.tolist()}
     kind = "none" if cfg.test_fraction is None else "stratified" if stratify else "random"
     rows = {"read": n_read, "dropped": n_read - len(lines)}
     extras = dict(class_names=class_names, feature_names=names, categories=categories, rows=rows)
-    extras.update(target=cfg.target, split=kind, source=cfg.source)
+    extras.update(target=cfg.target, columns=features, missing=cfg.missing)
+    extras.update(split=kind, source=cfg.source)
     num_classes = None if class_names is None else len(class_names)
     parts = (x_train, x_test, y_train, y_test)
     return build(name, cfg.task, parts, normalization, num_classes, **extras)

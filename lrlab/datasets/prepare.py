@@ -22,6 +22,7 @@ from lrlab.base import layout
 from lrlab.base.errors import DataError, invalid_values
 from lrlab.base.io import write_json
 from lrlab.core.config import ParamsFile
+from lrlab.core.inputs import default_columns, scale_pixels
 from lrlab.core.params_errors import parse_section, unknown_dataset
 from lrlab.core.prepared import PreparedData, save_prepared
 from lrlab.datasets import kinds
@@ -60,10 +61,17 @@ def build(
     parts: Split,
     normalization: dict[str, Any] | None,
     num_classes: int | None = None,
+    *,
+    columns: list[str] | tuple[str, ...] | None = None,
+    target: str = "y",
     **extras: Any,
 ) -> PreparedData:
-    """Arrays of the right dtypes plus the ``info`` every dataset carries."""
+    """Arrays of the right dtypes plus the ``info`` every dataset carries. A table's
+    ``columns`` name its raw input columns in order (default ``x`` for one, else ``x1`` …)
+    and ``target`` its label column: what ``lrlab predict`` reads in a CSV of new rows."""
     x_train, x_test, y_train, y_test = parts
+    if "image_shape" not in extras:
+        extras.update(columns=list(columns or default_columns(x_train.shape[1])), target=target)
     y_dtype = np.int64 if task == "classification" else np.float32
 
     def features(x: np.ndarray | None) -> np.ndarray | None:
@@ -109,15 +117,9 @@ def prepare_images(
     """Official split; pixels flattened to 784, scaled to [0, 1], then ``(x - mean) / std``
     once (the lesson's training loop normalizes a second time; that is not repeated)."""
 
-    def scale(images: np.ndarray) -> np.ndarray:
-        x = images.reshape(len(images), -1).astype(np.float32)
-        x /= np.float32(255.0)
-        x -= np.float32(cfg.mean)
-        x /= np.float32(cfg.std)
-        return x
-
     names = list(class_names) if class_names else [str(d) for d in range(10)]
-    parts = (scale(train[0]), scale(test[0]), train[1], test[1])
+    x_train, x_test = (scale_pixels(images, cfg.mean, cfg.std) for images in (train[0], test[0]))
+    parts = (x_train, x_test, train[1], test[1])
     normalization = {"mean": cfg.mean, "std": cfg.std}
     side = int(round(train[0][0].size ** 0.5))
     return build(

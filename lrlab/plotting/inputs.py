@@ -15,8 +15,6 @@ from typing import Any
 import numpy as np
 
 from lrlab.base import layout
-from lrlab.base.errors import LrlabError
-from lrlab.base.io import UnreadableTorchFile, load_torch
 from lrlab.core.binding import bind
 from lrlab.core.config import VariantConfig
 from lrlab.core.loss_table import LOSSES, LossSpec
@@ -108,19 +106,10 @@ class Inputs:
 
     @cached_property
     def checkpoint(self) -> dict[str, Any]:
-        from lrlab.core.model_file import (
-            parse_checkpoint,  # imports torch: only model figures need it
-        )
+        from lrlab.core.model_file import read_model_file  # imports torch: model figures only
 
         path = require(layout.model_file(self.root, self.key), self.root, f"train@{self.key}")
-        rel = layout.relative(self.root, path)
-        try:
-            obj = load_torch(path)
-        except (OSError, UnreadableTorchFile) as exc:
-            raise LrlabError(
-                f"{rel}: cannot be read: {exc}. Rerun `dvc repro -s train@{self.key}`."
-            ) from None
-        return parse_checkpoint(obj, rel, self.key)
+        return read_model_file(path, self.key, layout.relative(self.root, path))
 
     @property
     def _model_name(self) -> str:

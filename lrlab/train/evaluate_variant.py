@@ -1,25 +1,27 @@
 """Evaluate a trained variant beside its reference: metrics, predictions and figures.
 
-``train@<variant>`` calls :func:`evaluate_variant` in its own process once the model file is
-written; ``python -m stages.evaluate <variant>`` re-evaluates a saved model by hand, read
-safely with :func:`read_checkpoint`. The model is evaluated on the CPU; the metrics JSON and
-the predictions CSV are written (paths: :mod:`lrlab.base.layout`), then the variant's figures are
-drawn from those outputs (:func:`lrlab.plotting.render.variant_figures`).
+``train@<variant>`` calls :func:`evaluate_variant` in its own process once the model is
+trained (and writes the model file, with the metrics, before the evaluation's outputs);
+``python -m stages.evaluate <variant>`` re-evaluates a saved model by hand, read safely with
+:func:`lrlab.core.model_file.read_model_file`. The model is evaluated on the CPU; the metrics
+JSON and the predictions CSV are written (paths: :mod:`lrlab.base.layout`), then the variant's
+figures are drawn from those outputs (:func:`lrlab.plotting.render.variant_figures`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from lrlab.base import layout
-from lrlab.base.errors import ConfigError, DataError
-from lrlab.base.io import UnreadableTorchFile, load_torch, write_csv, write_json
+from lrlab.base.errors import ConfigError
+from lrlab.base.io import write_csv, write_json
 from lrlab.core.config import VariantConfig
-from lrlab.core.model_file import config_changes, parse_checkpoint
+from lrlab.core.model_file import config_changes
 from lrlab.core.outputs import read_history, read_reference
 from lrlab.core.prepared import PreparedData
 from lrlab.plotting.render import variant_figures
@@ -30,31 +32,18 @@ from lrlab.train.resources import peak_rss_mb
 log = logging.getLogger("lrlab.evaluate")
 
 
-def read_checkpoint(path: Path, name: str) -> dict[str, Any]:
-    """``torch.load`` with ``weights_only=True``: tensors and plain containers, never code."""
-    fix = f"Rerun `dvc repro -s train@{name}` to rebuild it."
-    try:
-        obj = load_torch(path)
-    except FileNotFoundError:
-        raise DataError(f"{path}: model file not found. {fix}") from None
-    except UnreadableTorchFile as exc:
-        why = " Model files hold only tensors and plain data." if "pickled" in str(exc) else ""
-        raise DataError(
-            f"{path}: refused or unreadable as a weights-only model file: {exc}.{why} {fix}"
-        ) from None
-    return parse_checkpoint(obj, str(path), name)
-
-
 def evaluate_variant(
     root: Path,
     name: str,
     variant: VariantConfig,
     arrays: PreparedData,
     checkpoint: dict[str, Any],
+    before_writing: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
     """Metrics, predictions and figures of ``variants.<name>`` (``variant`` bound to its
     ``arrays``, NumPy: :func:`lrlab.core.binding.bind`) from its ``checkpoint`` (as
-    :func:`parse_checkpoint` returns it)."""
+    :func:`lrlab.core.model_file.parse_checkpoint` returns it); ``before_writing(metrics)``
+    runs once the metrics are known, before any of them is written."""
     model_path = layout.model_file(root, name)
     if checkpoint["config"] != variant.model_dump():
         changes = "; ".join(config_changes(checkpoint["config"], variant.model_dump()))
@@ -75,6 +64,8 @@ def evaluate_variant(
     read_history(root, name, checkpoint["meta"].get("history_sha256"))  # damaged: stop now
     metrics, columns = evaluate(model, variant, data, reference, checkpoint["meta"], initial)
     metrics["evaluate_peak_rss_mb"] = peak_rss_mb()  # through the metrics, before the figures
+    if before_writing is not None:
+        before_writing(metrics)
     write_json(layout.metrics_file(root, name), metrics, layout.metrics_cached_file(root, name))
     write_csv(layout.predictions_file(root, name), columns)
     figures = variant_figures(root, name, variant, arrays, checkpoint)  # already in memory

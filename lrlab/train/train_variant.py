@@ -1,7 +1,8 @@
 """Train one variant as ``train@<variant>`` does: bind it to its data, train it (torch, or
-lesson 004's NumPy model), also under seeds 0 … N-1 with ``seed_sweep: N``, and write its
-model file, history and seed record (paths: :mod:`lrlab.base.layout`). Nothing is written if
-training fails.
+lesson 004's NumPy model), also under seeds 0 … N-1 with ``seed_sweep: N``, then (evaluating
+it, as dvc.yaml runs it) write its model file, history and seed record (paths:
+:mod:`lrlab.base.layout`). Nothing is left if training or evaluating fails: the history,
+written while training runs, is removed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from lrlab.base import layout
 from lrlab.base.io import file_sha256, save_torch, write_json
 from lrlab.core.binding import load_bound
 from lrlab.core.config import ParamsFile, Runtime, VariantConfig
-from lrlab.core.model_file import cpu_state, make_checkpoint
+from lrlab.core.inputs import input_recipe
+from lrlab.core.model_file import cpu_state, make_checkpoint, provenance
 from lrlab.core.model_kinds import KINDS
 from lrlab.core.prepared import PreparedData
 from lrlab.train.device import configure_threads, resolve_device, to_device
@@ -88,12 +90,40 @@ def train_with_numpy(name: str, variant: VariantConfig, data: PreparedData) -> T
     return state, initial, history, {"device": "cpu", "train_seconds": seconds}
 
 
+def train_stage(root: Path, name: str, params: ParamsFile, evaluate: bool) -> None:
+    """``train@<name>``: :func:`train_variant`, then (``evaluate``) its metrics, then the model
+    file, which carries them (:func:`save_model`), then the evaluation's outputs."""
+    from lrlab.train.evaluate_variant import evaluate_variant
+
+    variant, arrays, checkpoint, seeds = train_variant(root, name, params)
+    try:
+        if evaluate:
+            saving = lambda metrics: save_model(root, name, checkpoint, seeds, metrics)  # noqa: E731
+            evaluate_variant(root, name, variant, arrays, checkpoint, before_writing=saving)
+        else:
+            save_model(root, name, checkpoint, seeds, None)
+    except BaseException:
+        layout.history_file(root, name).unlink(missing_ok=True)  # no model, no history
+        raise
+
+
+def save_model(
+    root: Path, name: str, checkpoint: dict[str, Any], seeds: dict, metrics: dict | None
+) -> None:
+    """Write ``models/<name>.pt`` (with a summary of ``metrics``), then the seed record."""
+    if metrics is not None:
+        keep = ("train", "test", "r2", "optimality_gap")
+        checkpoint["about"]["metrics"] = {k: metrics[k] for k in keep if k in metrics}
+    save_torch(layout.model_file(root, name), checkpoint)
+    write_json(layout.seeds_file(root, name), seeds)
+
+
 def train_variant(
     root: Path, name: str, params: ParamsFile
-) -> tuple[VariantConfig, PreparedData, dict[str, Any]]:
-    """Train ``variants.<name>`` of ``params`` on its prepared data under ``root`` and write
-    its outputs; returns the bound variant, its data (NumPy) and the checkpoint written, for
-    :func:`lrlab.train.evaluate_variant.evaluate_variant`."""
+) -> tuple[VariantConfig, PreparedData, dict[str, Any], dict[str, Any]]:
+    """Train ``variants.<name>`` of ``params`` on its prepared data under ``root`` (its history
+    written as it goes); returns the bound variant, its data (NumPy), the checkpoint to write
+    and the seed record, for :func:`train_stage`."""
     runtime, variant = params.runtime(), params.variant(name)
     device = resolve_device(runtime.device)  # `cuda` without a GPU fails here, before any work
     variant, arrays = load_bound(root, name, variant)
@@ -121,15 +151,11 @@ def train_variant(
     )
     if variant.seed_sweep:
         meta["seed_sweep_seconds"] = sweep_seconds
-    checkpoint = make_checkpoint(state, initial, variant.model_dump(), meta)
-    try:
-        save_torch(layout.model_file(root, name), checkpoint)
-    except BaseException:
-        history_path.unlink(missing_ok=True)  # no model, no history: the stage did not run
-        raise
-    write_json(layout.seeds_file(root, name), seeds)
+    about = {"variant": name, **provenance(root)}
+    inputs = input_recipe(arrays.info, arrays.x_train.shape[1])
+    checkpoint = make_checkpoint(state, initial, variant.model_dump(), meta, inputs, about)
     _log_done(name, variant, meta, history[-1], seeds)
-    return variant, arrays, checkpoint
+    return variant, arrays, checkpoint, seeds
 
 
 def _log_done(

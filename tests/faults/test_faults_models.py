@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from faultkit import REPO, call_stage
+from fixtures_data import model_file_parts
 from repo_kit import trained_repo
 
 from lrlab.base import layout
@@ -70,7 +71,8 @@ def checkpoint(path: Path, state=None, config=None, meta=None) -> dict:
     if state is None:
         state = build_model(variant.model, torch.Generator().manual_seed(1)).state_dict()
     meta = meta or {"device": "cpu", "train_seconds": 0.1, "epochs": 1, "seed": 2017}
-    return make_checkpoint(state, initial, config or variant.model_dump(), meta)
+    inputs, about = model_file_parts(DATASET, KEY)
+    return make_checkpoint(state, initial, config or variant.model_dump(), meta, inputs, about)
 
 
 def save(make):
@@ -105,13 +107,14 @@ BAD_MODELS = {
     ),
     "a-tensor": (
         save(lambda path, tmp: torch.zeros(3)),
-        "not an lrlab model file (expected a dict with keys ['config', 'initial_state_dict', "
-        "'meta', 'state_dict'], found Tensor)",
+        "not an lrlab model file (expected a dict with keys ['about', 'config', 'format', "
+        "'initial_state_dict', 'inputs', 'meta', 'state_dict'], found Tensor)",
     ),
     "a-bare-state-dict": (
         save(lambda path, tmp: other_mlp().state_dict()),
-        "not an lrlab model file (expected a dict with keys ['config', 'initial_state_dict', "
-        "'meta', 'state_dict'], found ['layers.0.bias', 'layers.0.weight'",
+        "not an lrlab model file (expected a dict with keys ['about', 'config', 'format', "
+        "'initial_state_dict', 'inputs', 'meta', 'state_dict'], found ['layers.0.bias', "
+        "'layers.0.weight'",
     ),
     "state-dict-of-lists": (
         save(lambda path, tmp: {**checkpoint(path), "state_dict": {"w": [1.0, 2.0]}}),
@@ -127,8 +130,8 @@ BAD_MODELS = {
                 k: v for k, v in checkpoint(path).items() if k != "initial_state_dict"
             }
         ),
-        "not an lrlab model file (expected a dict with keys ['config', 'initial_state_dict', "
-        "'meta', 'state_dict'], found ['config', 'meta', 'state_dict'])",
+        "written by an older lrlab, not in this lrlab's model format 2 (it lacks "
+        "initial_state_dict)",
     ),
     "a-whole-module": (
         save(lambda path, tmp: other_mlp()),
@@ -194,7 +197,7 @@ def test_a_pickle_payload_in_a_model_file_is_refused_by_figures(repo, tmp_path, 
     )
     message = call_stage(capsys, figures_stage.main, "linear_toy", "--root", repo).error
     rel = layout.relative(repo, model)
-    assert f"{rel}: cannot be read: it holds pickled Python objects" in message
+    assert f"{rel}: refused or unreadable as a weights-only model file: it holds pickled" in message
     assert "Rerun `dvc repro -s train@linear_toy`" in message
     assert not marker.exists()
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before, "figures replaced"

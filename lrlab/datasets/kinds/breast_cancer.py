@@ -91,6 +91,7 @@ def from_arrays(
     settings: Settings,
     seed: int,
     class_names: list[str] | None = None,
+    columns: list[str] | None = None,
 ) -> PreparedData:
     """Seeded stratified split, then standardized with the training part's statistics."""
     from lrlab.datasets.prepare import build, floats, split
@@ -100,18 +101,24 @@ def from_arrays(
     if settings.standardize:
         from sklearn.preprocessing import StandardScaler
 
-        scaler = StandardScaler().fit(x_train)
-        x_train = scaler.transform(x_train)
-        x_test = None if x_test is None else scaler.transform(x_test)
+        from lrlab.core.inputs import standardize
+
+        scaler = StandardScaler().fit(x_train)  # its scale_: 1 for a constant column
         normalization = {"mean": floats(scaler.mean_), "std": floats(scaler.scale_)}
+        x_train = standardize(x_train, scaler.mean_, scaler.scale_)
+        x_test = None if x_test is None else standardize(x_test, scaler.mean_, scaler.scale_)
     parts = (x_train, x_test, y_train, y_test)
     extras = {"class_names": class_names} if class_names else {}
-    return build(name, "classification", parts, normalization, 2, split="stratified", **extras)
+    extras.update(split="stratified", columns=columns, target="diagnosis")
+    return build(name, "classification", parts, normalization, 2, **extras)
 
 
 def prepare(dataset: Dataset) -> PreparedData:
+    from sklearn.datasets import load_breast_cancer  # its feature names: 'mean radius' …
+
     x, y, class_names = read(dataset.raw / TABLE)
-    return from_arrays(dataset.name, x, y, dataset.settings, dataset.seed, class_names)
+    columns = [str(c) for c in load_breast_cancer().feature_names]
+    return from_arrays(dataset.name, x, y, dataset.settings, dataset.seed, class_names, columns)
 
 
 KIND = Kind(Settings, prepare, source=SOURCE)

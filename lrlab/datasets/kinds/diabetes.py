@@ -57,7 +57,10 @@ def from_arrays(
     from lrlab.datasets.prepare import build, split
 
     parts = split(name, x, y, settings.test_fraction, seed, True)
-    return build(name, "classification", parts, None, 2, split="stratified")
+    columns, target = COLUMNS[:-1], COLUMNS[-1]
+    return build(
+        name, "classification", parts, None, 2, split="stratified", columns=columns, target=target
+    )
 
 
 def prepare(dataset: Dataset) -> PreparedData:

@@ -77,6 +77,8 @@ def from_arrays(
         normalization,
         2,
         feature_scale=floats(scale),
+        columns=COLUMNS[:-1],
+        target=COLUMNS[-1],
         split=split_kind(settings.test_fraction, "stratified"),
     )
 
