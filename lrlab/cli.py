@@ -3,6 +3,7 @@
 
     lrlab gate [--rev REV] ...        fail when metrics got worse than at a git revision
     lrlab seeds VARIANT [--metric ...] mean ± std over a seed sweep of DVC experiments
+    lrlab predict VARIANT --input ...  a trained model on new CSV rows or images
 
 Each command is one module, ``lrlab/commands/<name>.py`` (see :mod:`lrlab.commands`), named
 in :data:`COMMANDS`. :func:`main` is the console script: a problem the user can fix is one
@@ -18,7 +19,7 @@ from types import ModuleType
 
 from lrlab.base.entrypoint import run
 
-COMMANDS = ("gate", "seeds")  # a new command: its module, and its name here
+COMMANDS = ("gate", "seeds", "predict")  # a new command: its module, and its name here
 
 
 def command_module(name: str) -> ModuleType:

@@ -23,14 +23,14 @@ REPO = Path(__file__).resolve().parents[1]
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m stages.prepare", description=__doc__)
     parser.add_argument("dataset", help="a key under `datasets:` in params.yaml")
-    parser.add_argument("--params", type=Path, default=REPO / "params.yaml")
+    parser.add_argument("--params", type=Path, help="params file (default: <root>/params.yaml)")
     parser.add_argument("--root", type=Path, default=REPO, help="repository root")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
-    print(prepare_dataset(args.root, args.params, args.dataset))
+    print(prepare_dataset(args.root, args.params or args.root / "params.yaml", args.dataset))
 
 
 if __name__ == "__main__":

@@ -62,21 +62,26 @@ def _bad(name: str, path: Path, cells: list[Cell], what: str, fix: str) -> DataE
     return DataError(f"{name}: {path}: {len(cells)} {what}: {'; '.join(shown)}{more}. {fix}")
 
 
-def _read(name: str, path: Path) -> tuple[list[str], list[np.ndarray], np.ndarray]:
-    """Header names, each column's stripped cells as text, and each data row's CSV line."""
+def read_cells(
+    name: str, path: Path, other: str | None = None
+) -> tuple[list[str], list[np.ndarray], np.ndarray]:
+    """Header names, each column's stripped cells as text, and each data row's CSV line; an
+    error starts with ``name`` and ends with ``other`` (default: how to point the dataset
+    ``name`` at another file; no ``name``: no lead)."""
     import pandas as pd
 
-    other = f"Fix the file, or point datasets.{name}.source in params.yaml at another."
+    lead = f"{name}: " if name else ""
+    other = other or f"Fix the file, or point datasets.{name}.source in params.yaml at another."
     try:
         frame = pd.read_csv(
             path, header=None, dtype=str, keep_default_na=False, skip_blank_lines=False
         )
     except OSError as exc:
-        raise DataError(f"{name}: cannot read {path} ({exc.strerror or exc}). {other}") from None
+        raise DataError(f"{lead}cannot read {path} ({exc.strerror or exc}). {other}") from None
     except pd.errors.EmptyDataError:
         what = "is empty (0 bytes)" if path.stat().st_size == 0 else "has a blank line 1"
         raise DataError(
-            f"{name}: {path} {what}. A CSV needs a header line naming the columns, "
+            f"{lead}{path} {what}. A CSV needs a header line naming the columns, "
             f"comma-separated, then at least one data row. {other}"
         ) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -89,8 +94,7 @@ def _read(name: str, path: Path) -> tuple[list[str], list[np.ndarray], np.ndarra
             )
         )
         raise DataError(
-            f"{name}: {path} is not a well-formed UTF-8 CSV table ({str(exc).strip()}). {fix} "
-            f"{other}"
+            f"{lead}{path} is not a well-formed UTF-8 CSV table ({str(exc).strip()}). {fix} {other}"
         ) from None
     raw = [frame[c].fillna("") for c in frame.columns]
     newlines = sum(column.str.count("\n").to_numpy() for column in raw)  # in quoted fields
@@ -99,7 +103,7 @@ def _read(name: str, path: Path) -> tuple[list[str], list[np.ndarray], np.ndarra
     header, columns = [str(c[0]) for c in columns], [c[1:] for c in columns]
     filled = np.any([c != "" for c in columns], axis=0)
     if not filled.any():
-        raise DataError(f"{name}: {path} has a header line but no data rows. {other}")
+        raise DataError(f"{lead}{path} has a header line but no data rows. {other}")
     return header, [c[filled] for c in columns], lines[1:][filled]
 
 
@@ -204,7 +208,7 @@ def _targets(
 def prepare_csv(name: str, path: Path, cfg: CsvSettings, seed: int) -> PreparedData:
     """Read, check, encode, split and standardize ``path`` as described by ``cfg``."""
     path = Path(path)
-    header, columns, lines = _read(name, path)
+    header, columns, lines = read_cells(name, path)
     features = cfg.features or [c for c in header if c and c != cfg.target]
     _check_columns(name, path, header, cfg, features)
     table = {c: columns[header.index(c)] for c in (cfg.target, *features)}
