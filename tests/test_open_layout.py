@@ -6,13 +6,25 @@ clone. The README's two examples run as written."""
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from repo_kit import RAN, TOY_VARIANTS, dvc, dvc_json, edit_params, git, run, toy_project
-from test_readme import readme_csv_example, readme_variant_example
+from fixtures_data import BASE_PARAMS, write_prepared
+from repo_kit import (
+    RAN,
+    TOY_VARIANTS,
+    dvc,
+    dvc_json,
+    edit_params,
+    git,
+    run,
+    toy_project,
+    train_variants,
+)
+from test_readme import readme_csv_example, readme_predict_example, readme_variant_example
 
 from lrlab.base import layout
 
@@ -84,6 +96,26 @@ def write_survey(path: Path, n: int = 240) -> None:
         cells[row][column] = token
     lines = ["score,hours,site,answer", *(",".join(row) for row in cells)]
     path.write_text("\n".join(lines) + "\n")
+
+
+def test_the_readme_predict_example_runs_as_written(project, tmp_path):
+    """After the README's iris example, with a fixture-trained mnist_mlp beside it (the real
+    one needs the MNIST download)."""
+    repo = tmp_path / "repo"
+    shutil.copytree(project, repo, symlinks=True)
+
+    def add_mnist(params: dict) -> None:
+        params["datasets"]["mnist"] = BASE_PARAMS["datasets"]["mnist"]
+        params["variants"]["mnist_mlp"] = {**BASE_PARAMS["variants"]["mnist_mlp"], "epochs": 1}
+
+    edit_params(repo, add_mnist)
+    train_variants(write_prepared(repo, "mnist"), ("mnist_mlp",))
+    done = run(repo, "bash", "-euc", readme_predict_example())
+    tables = done.stdout.split("line,prediction,p_setosa,p_versicolor,p_virginica\n")
+    assert len(tables) == 2, done.stdout  # the iris rows; the model-file run wrote a file
+    assert tables[1].startswith("2,setosa,") and "\n3,virginica," in tables[1], done.stdout
+    assert "file,prediction,p_0,p_1,p_2,p_3,p_4,p_5,p_6,p_7,p_8,p_9\nmy_digit.png," in done.stdout
+    assert "predict iris_softmax: 2 rows -> predictions.csv" in done.stderr
 
 
 def test_a_csv_dataset_is_prepared_with_its_levels_and_dropped_rows(project):

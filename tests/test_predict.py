@@ -233,7 +233,7 @@ BAD = {
     ),
     "missing-cell": (
         "petal,colour,sepal\n1.4,red,\n",
-        "1 missing cell(s): line 2, column 'sepal': ''. The model's dataset was prepared with "
+        "1 missing cell(s): line 2, column 'sepal'. The model's dataset was prepared with "
         "`missing: error`",
     ),
     "empty": ("", "is empty (0 bytes)"),

@@ -35,6 +35,11 @@ def readme_csv_example() -> tuple[str, dict]:
     return shell, yaml.safe_load(re.search(r"```yaml\n(.*?)```", text, re.S).group(1))
 
 
+def readme_predict_example() -> str:
+    """The shell commands of the README's "Use a trained model"."""
+    return re.search(r"```bash\n(.*?)```", section("## Use a trained model"), re.S).group(1)
+
+
 def cells(line: str) -> list[str]:
     """A Markdown table row's cells (an escaped ``\\|`` stays inside its cell)."""
     return [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]]

@@ -107,3 +107,25 @@ def test_a_queued_experiment_finds_a_relative_data_mirror(team, monkeypatch):
     wait_for_queue(machine, timeout=300)
     logs = dvc(machine, "queue", "logs", dvc(machine, "exp", "ls", "--name-only").split()[-1])
     assert "download exam-scores: 1 file(s)" in logs, logs
+
+
+def test_the_model_registry_hands_out_a_model_that_predicts_on_its_own(team, tmp_path):
+    """dvc.yaml declares the models folder as a DVC artifact; GTO registers a version (a git
+    tag), `dvc artifacts get` fetches it from the git remote through the DVC remote, into a
+    folder that is no repository, and one model file predicts there."""
+    hub = team["hub"]
+    git(hub, "config", "user.name", "t")
+    git(hub, "config", "user.email", "t@t")
+    run(hub, str(Path(sys.executable).parent / "gto"), "register", "models", "--version", "v1.0.0")
+    git(hub, "push", "-q", "origin", "--tags")
+    url, consumer = f"file://{team['origin']}", tmp_path / "consumer"
+    consumer.mkdir()
+    dvc(consumer, "artifacts", "get", url, "models", "--rev", "v1.0.0", "-o", "models")
+    for key in TOY_VARIANTS:
+        got = consumer / "models" / f"{key}.pt"
+        assert got.read_bytes() == layout.model_file(hub, key).read_bytes()
+    dvc(consumer, "get", url, "models/linear_toy.pt", "--rev", "models@v1.0.0", "-o", "one.pt")
+    (consumer / "x.csv").write_text("x\n4.0\n")
+    done = run(consumer, "lrlab", "predict", "--model", "one.pt", "--input", "x.csv")
+    query = json.loads(layout.metrics_file(hub, "linear_toy").read_text())["query"]["x=4.0"]
+    assert done.stdout == f"line,prediction\n2,{query!r}\n"

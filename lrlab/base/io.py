@@ -229,10 +229,14 @@ def _check_zip_crcs(path: str | os.PathLike[str]) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip()
+            # torch writes no attributes; its reader skips a member marked as a folder (DOS 0x10)
+            folders = [i.filename for i in archive.infolist() if i.external_attr & 0x10]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
         raise UnreadableTorchFile(f"damaged: {_first_sentence(exc)}") from None
     if bad is not None:
         raise UnreadableTorchFile(f"damaged: {bad} fails its CRC-32 check") from None
+    if folders:
+        raise UnreadableTorchFile(f"damaged: {folders[0]} is marked as a folder") from None
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lrlab import gate_repo
 from lrlab.base import layout
 
 
@@ -53,4 +52,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from lrlab import gate_repo  # numpy, pandas: not for `lrlab --help` or the other commands
+
     gate_repo.check(Path(args.repo), args.rev, args.rules, args.metrics_dir, args.md)

@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lrlab.report import seeds
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("variant", help="a key under `variants:` in params.yaml")
@@ -32,4 +30,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from lrlab.report import seeds  # pandas: not for `lrlab --help` or the other commands
+
     print(seeds.experiment_stats(args.variant, args.metric, args.repo, args.json))

@@ -183,5 +183,5 @@ def no_variants(variants: Any) -> ConfigError:
     return ConfigError(
         f"params.yaml: {problem}. Define at least one variant under `variants:`, e.g. "
         "`linear_toy: {dataset: linear-toy, model: {kind: linear, sizes: [1, 1]}, "
-        "loss: mse, optimizer: {name: sgd, lr: 0.01}, epochs: 50}` (see README, 'Variants')."
+        "loss: mse, optimizer: {name: sgd, lr: 0.01}, epochs: 50}` (see README, 'Add a variant')."
     )

@@ -1,7 +1,7 @@
 """New rows from a CSV file as a table model's input, by the recipe in its model file.
 
 The file's header names its columns; the model's input columns may come in any order, others
-are ignored. Cells are read as text (:func:`lrlab.datasets.csv_table.read_cells`, the reader
+are ignored. Cells are read as text (:func:`lrlab.core.inputs.read_cells`, the reader
 ``prepare`` uses), then encoded and scaled by :mod:`lrlab.core.inputs`, as the training rows
 were. A missing cell is handled as the dataset's ``missing`` setting says: ``error`` stops
 with the cells, ``drop`` leaves the row out.
@@ -17,8 +17,16 @@ from typing import Any
 import numpy as np
 
 from lrlab.base.errors import DataError
-from lrlab.core.inputs import level_codes, numbers, one_hot, standardize
-from lrlab.datasets.csv_table import NA_TOKENS, SHOWN, read_cells
+from lrlab.core.inputs import (
+    NA_TOKENS,
+    SHOWN,
+    describe_cells,
+    level_codes,
+    numbers,
+    one_hot,
+    read_cells,
+    standardize,
+)
 
 FIX = "Fix the file and run lrlab predict again."
 
@@ -35,10 +43,9 @@ class Rows:
     dropped: list[int]
 
 
-def _cells(what: str, cells: list[tuple[int, str, str]]) -> str:
-    shown = [f"line {line}, column {column!r}: {value!r}" for line, column, value in cells[:SHOWN]]
-    more = f" (and {len(cells) - SHOWN} more)" if len(cells) > SHOWN else ""
-    return f"{len(cells)} {what}: {'; '.join(shown)}{more}"
+def _names(names: list[str]) -> str:
+    more = f" and {len(names) - 2 * SHOWN} more" if len(names) > 2 * SHOWN else ""
+    return ", ".join(map(repr, names[: 2 * SHOWN])) + more
 
 
 def _check_header(path: Path, header: list[str], recipe: dict[str, Any]) -> None:
@@ -48,10 +55,11 @@ def _check_header(path: Path, header: list[str], recipe: dict[str, Any]) -> None
             close = difflib.get_close_matches(column, header, n=1, cutoff=0.6)
             absent.append(f"{column!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     if absent:
+        more = f" and {len(absent) - SHOWN} more" if len(absent) > SHOWN else ""
         raise DataError(
-            f"{path} has no column {', no column '.join(absent)}. The model reads the columns "
-            f"{', '.join(map(repr, recipe['columns']))}; the file has "
-            f"{', '.join(map(repr, header))}. Rename them in its header line."
+            f"{path} has no column {', no column '.join(absent[:SHOWN])}{more}. The model reads "
+            f"the columns {_names(recipe['columns'])}; the file has {_names(header)}. Rename "
+            "them in its header line."
         )
 
 
@@ -75,7 +83,7 @@ def read_rows(path: Path, recipe: dict[str, Any]) -> Rows:
         used = list(table)
         cells = [(int(lines[r]), used[c], table[used[c]][r]) for r, c in np.argwhere(na)]
         raise DataError(
-            f"{path}: {_cells('missing cell(s)', cells)}. The model's dataset was prepared "
+            f"{path}: {describe_cells(cells, 'missing cell(s)')}. The model's dataset was prepared "
             "with `missing: error`, so it predicts only for complete rows: fill them in."
         )
     blocks, bad, unseen = [], [], []
@@ -97,11 +105,13 @@ def read_rows(path: Path, recipe: dict[str, Any]) -> Rows:
             if c in recipe["categories"]
         )
         raise DataError(
-            f"{path}: {_cells('value(s) never seen in training', unseen)}. The known levels "
-            f"are {known}. {FIX}"
+            f"{path}: {describe_cells(unseen, 'value(s) never seen in training')}. The known "
+            f"levels are {known}. {FIX}"
         )
     if bad:
-        raise DataError(f"{path}: {_cells('cell(s) that are not finite numbers', bad)}. {FIX}")
+        raise DataError(
+            f"{path}: {describe_cells(bad, 'cell(s) that are not finite numbers')}. {FIX}"
+        )
     x = standardize(np.hstack(blocks), recipe["mean"], recipe["std"])
     cells = columns[header.index(target)] if target in header else None
     return Rows(x, lines, cells, ignored, dropped)

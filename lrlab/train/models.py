@@ -13,14 +13,17 @@ import copy
 import math
 from itertools import pairwise
 from pkgutil import resolve_name
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from lrlab.base.errors import ConfigError
-from lrlab.core.config import ModelConfig
 from lrlab.core.model_file import rerun
 from lrlab.core.model_kinds import KINDS
+
+if TYPE_CHECKING:
+    from lrlab.core.config import ModelConfig
 
 ACTIVATIONS = {"sigmoid": torch.sigmoid, "relu": torch.relu, "tanh": torch.tanh}
 

@@ -204,7 +204,7 @@ def test_an_empty_variants_section_says_how_to_define_one(tmp_path, capsys, stag
     assert "params.yaml: variants is empty. Define at least one variant under `variants:`" in (
         message
     )
-    assert "see README, 'Variants'" in message
+    assert "see README, 'Add a variant'" in message
     assert visible_files(tmp_path) == ["params.yaml"]
 
 
