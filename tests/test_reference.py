@@ -263,3 +263,21 @@ def test_no_such_feature_reports_nothing_and_the_optimum_converges():
         ModelConfig(kind="softmax", sizes=[3, 3], output="raw"), "cross_entropy", x, y
     )
     assert reference["converged"] and "attained" not in reference
+
+
+def test_a_separable_multiclass_table_has_infimum_zero_not_attained():
+    """Three classes set apart, with text categoricals one-hot encoded (as a CSV's are): the
+    softmax reference separates every row, so the cross-entropy's infimum is 0, reached by no
+    finite weights; the report and the gap say so, and a mixed table stays attained."""
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 40)
+    colour = np.eye(3)[(y + rng.integers(0, 2, len(y))) % 3]  # a category, loosely tied to y
+    x = np.column_stack([y * 6.0 + rng.normal(0, 1, len(y)), colour])
+    softmax = ModelConfig(kind="softmax", sizes=[4, 3])
+    ref = compute_reference(softmax, "cross_entropy", x, y)
+    assert ref["separable"] is True and ref["attained"] is False and ref["train_loss"] == 0.0
+    assert ref["train_accuracy"] == 1.0
+    sk = LogisticRegression(C=1e6, max_iter=10_000).fit(x, y)
+    assert sk.score(x, y) == 1.0  # an independent check that the table is separable
+    mixed = compute_reference(softmax, "cross_entropy", x, np.roll(y, 7))
+    assert "separable" not in mixed and mixed["train_loss"] > 0.1

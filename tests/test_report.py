@@ -291,9 +291,18 @@ def test_a_reference_that_stopped_short_is_shown_as_a_bound():
         "reference": {**stopped["reference"], "attained": False, "recession_features": 66}
     }
     assert reference_cell(cfg, unattained) == (
-        "≤ 0.3146 · 88.78 % (lbfgs, stopped after 150 iterations; no minimiser: 66 features "
-        "prove it)"
+        "≤ 0.3146 · 88.78 % (lbfgs, stopped after 150 iterations; not attained, no minimiser: "
+        "66 features prove it)"
     )
+    converged = {"reference": {**unattained["reference"], "converged": True}, "optimality_gap": 0.1}
+    assert reference_cell(cfg, converged) == (
+        "≤ 0.3146 · 88.78 % (lbfgs; not attained, no minimiser: 66 features prove it)"
+    )
+    assert gap_cell(converged) == "≥ 0.1000", "the reference bounds the infimum from above"
+    separable = {**ref, "separable": True, "attained": False, "train_loss": 0.0}
+    separable_row = {"reference": separable, "optimality_gap": 0.02}
+    assert reference_cell(cfg, separable_row) == "0, not attained (separable; lbfgs)"
+    assert gap_cell(separable_row) == "0.0200", "the infimum 0 is exact: the gap is too"
 
 
 def test_the_seed_section_shows_every_swept_variant_and_why_others_are_not(root):

@@ -82,8 +82,8 @@ class Inputs:
         self.ref_label = f"exact optimum ({method})" if method else "exact optimum"
         if self.ref.get("converged") is False:  # the solver stopped short: an upper bound
             self.ref_label = f"unconverged optimum ({method})"
-            if self.ref.get("attained") is False:  # no finite weights reach the infimum
-                self.ref_label = f"best value found, no minimiser ({method})"
+        if self.ref.get("attained") is False:  # no finite weights reach the infimum
+            self.ref_label = f"best value found, not attained: no minimiser ({method})"
         # an MLP's reference is a baseline, not its optimum: drawn only where it is the point
         exact = self.cfg.is_convex and not self.ref.get("separable")
         self.ref_loss = self.ref.get("train_loss") if exact else None

@@ -12,13 +12,14 @@ entry's ``reference`` in :mod:`lrlab.core.loss_table`:
   one objective, reported in the variant's own scaling): full-batch L-BFGS with the analytic
   gradient and no penalty, on whitened features (same optimum, far better conditioning).
   Linearly separable data has no finite optimum; :func:`is_separable` detects it exactly with
-  a linear program and the reference loss is then the infimum, 0.
+  a linear program and the reference loss is then the infimum, 0 (``attained: false``).
 * ``softmax``, softmax regression (``cross_entropy``): the same, with the multinomial
   objective, for at most ``SOFTMAX_MAX_ITER`` iterations; ``iterations``, ``grad_norm`` (in
-  the original features) and ``converged`` say how close it got. Where
-  :func:`recession_features` finds a feature that proves no finite weights minimise the loss
-  (Fashion-MNIST: 66 pixels blank in every image of some class), ``attained: false`` says so:
-  the value is an upper bound.
+  the original features) and ``converged`` say how close it got. Where the solution found
+  separates every training row (:func:`separates`), the data is separable: ``separable``,
+  ``attained: false`` and the infimum, 0. Where :func:`recession_features` finds a feature
+  that proves no finite weights minimise the loss (Fashion-MNIST: 66 pixels blank in every
+  image of some class), ``attained: false`` says so: the value is an upper bound.
 * MLPs are not convex, so they get baselines instead: the best constant predictor and, for
   small binary tabular data, the optimal logistic regression's accuracy.
 
@@ -179,7 +180,7 @@ def logistic_reference(
     out: dict[str, Any] = {"method": "lbfgs", "separable": fit["separable"], **fit["status"]}
     if fit["separable"]:
         # no finite optimum: the loss tends to 0 as |w| grows along a separating direction
-        out.update(method="linprog+lbfgs", train_loss=0.0, train_accuracy=1.0)
+        out.update(method="linprog+lbfgs", train_loss=0.0, train_accuracy=1.0, attained=False)
     else:
         out.update(
             train_loss=fit["loss"] * scale,
@@ -190,6 +191,15 @@ def logistic_reference(
     if x_test is not None:
         out["test_accuracy"] = accuracy(scores(x_test, fit["weight"], fit["bias"]), y_test)
     return out
+
+
+def separates(scores: Array, y: Array) -> bool:
+    """Whether every row's own class scores strictly above every other class: then ``t w``,
+    ``t b`` separate too, and the cross-entropy falls to 0 as ``t`` grows, so its infimum is 0
+    and no finite weights attain it."""
+    own = np.take_along_axis(scores, np.asarray(y)[:, None], axis=1)[:, 0]
+    others = np.where(np.arange(scores.shape[1]) == np.asarray(y)[:, None], -np.inf, scores)
+    return bool(len(y)) and bool(np.all(own > others.max(axis=1)))
 
 
 def recession_features(x: Array, y: Array, k: int) -> int:
@@ -216,9 +226,12 @@ def softmax_reference(
     fit = fit_linear(lambda a, dtype: softmax_objective(a, y, k, dtype), x, k, max_iter)
     w, b = fit["weight"], fit["bias"]
     out = {"method": "lbfgs", "train_loss": fit["loss"], **fit["status"]}
-    if unbounded := recession_features(x, y, k):  # the loss only approaches its infimum
+    train_scores = scores(x, w, b)
+    if separates(train_scores, y):  # scaling w, b up drives the loss to 0, never reached
+        out.update(separable=True, attained=False, train_loss=0.0)
+    elif unbounded := recession_features(x, y, k):  # the loss only approaches its infimum
         out.update(attained=False, recession_features=unbounded)
-    out["train_accuracy"] = accuracy(scores(x, w, b), y)
+    out["train_accuracy"] = accuracy(train_scores, y)
     if x_test is not None:
         out["test_accuracy"] = accuracy(scores(x_test, w, b), y_test)
     return out

@@ -68,10 +68,13 @@ def gap(value: Any) -> str:
 
 
 def gap_cell(m: Mapping[str, Any]) -> str:
-    """The optimality gap; at least this much when the reference stopped short of the optimum."""
+    """The optimality gap; at least this much when the reference stopped short of the optimum
+    or no optimum is attained (its loss then bounds the infimum from above)."""
     text = gap(m.get("optimality_gap"))
-    unconverged = (m.get("reference") or {}).get("converged") is False
-    return f"≥ {text}" if unconverged and text != DASH else text
+    ref = m.get("reference") or {}
+    unattained = ref.get("attained") is False and not ref.get("separable")  # separable: inf 0
+    above = ref.get("converged") is False or unattained
+    return f"≥ {text}" if above and text != DASH else text
 
 
 # --- table cells ------------------------------------------------------------------------------
@@ -109,11 +112,13 @@ def reference_cell(cfg: VariantConfig, m: Mapping[str, Any]) -> str:
         parts.append(pct(ref.get("train_accuracy")))
     if ref.get("kind") == "baseline" or not cfg.is_convex:
         prefix = "baseline "
-    elif ref.get("converged") is False:  # the loss reached bounds the optimum from above
-        prefix = "≤ "
-        method += f", stopped after {ref.get('iterations')} iterations"
+    elif ref.get("converged") is False or ref.get("attained") is False:
+        prefix = "≤ "  # the loss reached bounds the infimum from above
+        if ref.get("converged") is False:
+            method += f", stopped after {ref.get('iterations')} iterations"
         if ref.get("attained") is False:
-            method += f"; no minimiser: {ref.get('recession_features')} features prove it"
+            features = ref.get("recession_features")
+            method += f"; not attained, no minimiser: {features} features prove it"
     else:
         prefix = ""
     return f"{prefix}{' · '.join(parts)}" + (f" ({method[2:]})" if method else "")
