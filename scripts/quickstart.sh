@@ -22,6 +22,12 @@ fi
 echo "installing lrlab$extras into .venv (first time: a few minutes; torch is large)"
 pip install -q --disable-pip-version-check -c requirements.lock -e ".$extras" 2>&1 \
   | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+if command -v npm >/dev/null; then  # charts that render offline: docs/pipeline.md, "Plots"
+  npm ci --prefix tools/vega --no-audit --no-fund --loglevel=error
+  python tools/vega/build_template.py
+else
+  echo "note: npm not found, so \`dvc plots show\` will load its chart libraries from a CDN"
+fi
 case "$what" in
   pipeline) dvc repro ;;
   test) python -m pytest ;;

@@ -172,7 +172,7 @@ def test_vscode_recommends_the_dvc_extension_and_uses_the_project_venv():
     import json
 
     extensions = json.loads((REPO / ".vscode" / "extensions.json").read_text())
-    assert "Iterative.dvc" in extensions["recommendations"]
+    assert "lakeFS.lakefs-dvc" in extensions["recommendations"]  # the DVC extension now
     settings = json.loads((REPO / ".vscode" / "settings.json").read_text())
     for key in ("python.defaultInterpreterPath", "dvc.pythonPath"):
         assert settings[key] == "${workspaceFolder}/.venv/bin/python", key
