@@ -64,8 +64,7 @@ def test_a_fresh_clone_reproduces_everything_without_running_a_stage(team):
 def test_a_sweep_run_on_a_worker_reaches_the_hub_and_restores_on_a_third_machine(team):
     worker = clone(team, "worker")
     dvc(worker, "pull", "--allow-missing")
-    values = ",".join(map(str, SWEEP))
-    setting = f"variants.linear_toy.seed_offset={values}"
+    setting = f"variants.linear_toy.seed_offset=range({SWEEP[0]},{SWEEP[-1] + 1})"  # Hydra's
     dvc(worker, "exp", "run", "--queue", "-S", setting, TARGET)
     dvc(worker, "queue", "start", "-j", "1")
     wait_for_queue(worker, timeout=300)

@@ -74,8 +74,9 @@ def test_a_second_dvc_repro_while_a_stage_runs_is_refused_by_dvcs_lock(tmp_path_
 def sweep(repo: Path, jobs: int) -> dict[float, dict]:
     """Queue the LRS sweep in ``repo``, run it with ``jobs`` workers, and return each
     experiment's metrics (timings dropped) by learning rate."""
-    values = ",".join(map(str, LRS))
-    dvc(repo, "exp", "run", "--queue", "-S", f"variants.linear_toy.optimizer.lr={values}", TARGET)
+    values = ",".join(map(str, LRS))  # Hydra's sweep syntax, as docs/experiments.md shows it
+    setting = f"variants.linear_toy.optimizer.lr=choice({values})"
+    dvc(repo, "exp", "run", "--queue", "-S", setting, TARGET)
     dvc(repo, "queue", "start", "-j", str(jobs))
     wait_for_queue(repo, timeout=600)
     shown = dvc_json(repo, "exp", "show")
