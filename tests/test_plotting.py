@@ -478,3 +478,58 @@ def test_the_boundary_before_training_is_the_saved_initial_weights(trained):
     w = start_w[0] / np.asarray(inputs.info["feature_scale"], float)
     drawn = f"before training: {w[0]:.3g}·x₀ {signed(w[1])}·x₁ {signed(float(start_b[0]))} = 0"
     assert any(t.startswith(drawn) for t in texts), texts
+
+
+# --- nothing cut off ------------------------------------------------------------------------
+
+
+def overflow(fig) -> list[float]:
+    """How far (inches: left, bottom, right, top) what ``fig`` draws (texts, legends,
+    colorbars, axes) reaches beyond its canvas; all 0 when nothing is cut off."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box = fig.get_tightbbox(canvas.get_renderer())
+    width, height = fig.get_size_inches()
+    return [round(max(0.0, v), 3) for v in (-box.x0, -box.y0, box.x1 - width, box.y1 - height)]
+
+
+def test_no_figure_of_any_variant_has_anything_cut_off(pipeline, monkeypatch, tmp_path):
+    """Every figure of every variant (the lessons' and the params-only ones) and the lessons'
+    own illustrations, drawn as the stages draw them: within the canvas, 0.01 in of slack."""
+    from lrlab.plotting import render
+
+    drawn: dict[str, list[float]] = {}
+    real = render.to_png
+
+    def checked(fig):
+        drawn[f"{current}/{fig.get_label() or len(drawn)}"] = overflow(fig)
+        return real(fig)
+
+    monkeypatch.setattr(render, "to_png", checked)
+    repo = tmp_path / "repo"
+    shutil.copytree(pipeline, repo, ignore=shutil.ignore_patterns(layout.FIGURES))
+    for current in VARIANTS:
+        render.variant_figures(repo, current, VARIANTS[current])
+    current = "lessons"
+    render.lesson_figures(repo)
+    assert len(drawn) > 2 * len(VARIANTS)
+    cut = {name: over for name, over in drawn.items() if max(over) > 0.01}
+    assert not cut, f"cut off (inches beyond left, bottom, right, top): {cut}"
+
+
+def test_the_exam_boundary_legend_fits_with_the_lessons_numbers():
+    """Lesson 002's lines, as long as their equations get (the figure cut them off once)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(30, 100, (100, 2)) / 100, rng.integers(0, 2, 100)
+    fig = boundary.exam_boundary(
+        x,
+        y,
+        (np.array([9.54, 8.93]), -11.3),
+        (np.array([0.398, 1.45]), 0.0),
+        optimum=(np.array([20.6, 20.1]), -25.2),
+        title="exam_scores_manual: exam-scores, logistic 2-1, sgd lr 1\ndecision boundary",
+        feature_scale=[100.0, 100.0],
+    )
+    assert overflow(fig) == [0.0, 0.0, 0.0, 0.0]

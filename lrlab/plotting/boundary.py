@@ -81,7 +81,7 @@ def exam_boundary(
     ax.set_xlabel(f"exam 1 score ({unit})")
     ax.set_ylabel(f"exam 2 score ({unit})")
     ax.set_title(title)
-    fig.legend(loc="outside lower center", ncols=2, fontsize=8)
+    fig.legend(loc="outside lower center", ncols=1, fontsize=8)  # long equations: one a row
     return fig
 
 
