@@ -5,6 +5,7 @@ read, parsed and checked while the run is still going."""
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -17,7 +18,7 @@ from repo_kit import write_params
 
 from lrlab.base import io as lio
 from lrlab.base import layout
-from lrlab.core.outputs import read_history
+from lrlab.core.outputs import HISTORY_COLUMNS, read_history
 from lrlab.train.live_history import LiveHistory
 
 pytestmark = pytest.mark.end_to_end
@@ -42,7 +43,7 @@ def test_the_first_epoch_is_written_at_once_then_at_most_once_a_second(tmp_path)
     path, clock = tmp_path / "history" / "v.csv", Clock()
     with LiveHistory(path, every=1.0, clock=clock) as live:
         live.add(ROWS[0])
-        assert lines(path) == ["epoch,train_loss,train_accuracy", "1,1.0,0.1"]
+        assert lines(path) == ["epoch,train_loss,train_accuracy,test_accuracy", "1,1.0,0.1,nan"]
         clock.now += 0.5
         live.add(ROWS[1])
         live.add(ROWS[2])
@@ -52,7 +53,7 @@ def test_the_first_epoch_is_written_at_once_then_at_most_once_a_second(tmp_path)
         assert len(lines(path)) == 5  # epochs 2, 3 and 4 together
         for row in ROWS[4:]:
             live.add(row)
-    columns = {k: [r[k] for r in ROWS] for k in ROWS[0]}
+    columns = {k: [r.get(k, math.nan) for r in ROWS] for k in HISTORY_COLUMNS}  # every plotted one
     lio.write_csv(tmp_path / "whole.csv", columns)
     assert path.read_bytes() == (tmp_path / "whole.csv").read_bytes()
 
@@ -63,7 +64,7 @@ def test_a_failed_run_removes_its_partial_file_and_puts_the_earlier_one_back(tmp
     path.write_text("epoch,train_loss\n1,0.5\n")
     with pytest.raises(error), LiveHistory(path, every=0.0) as live:
         live.add(ROWS[0])
-        assert lines(path)[1] == "1,1.0,0.1"  # this run's file, live
+        assert lines(path)[1] == "1,1.0,0.1,nan"  # this run's file, live
         raise error
     assert path.read_text() == "epoch,train_loss\n1,0.5\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v.csv"]
@@ -75,7 +76,7 @@ def test_a_finished_run_leaves_no_earlier_copy(tmp_path):
     with LiveHistory(path) as live:
         live.add(ROWS[0])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v.csv"]
-    assert lines(path)[1] == "1,1.0,0.1"
+    assert lines(path)[1] == "1,1.0,0.1,nan"
 
 
 def test_the_history_of_a_running_training_can_be_read(tmp_path):

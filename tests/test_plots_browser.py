@@ -106,12 +106,22 @@ def not_blank(png: Path) -> float:
 
 
 def test_every_chart_renders_offline_in_plots_show(project, tmp_path):
-    dvc(project, "plots", "show", "-o", str(tmp_path / "show"))
+    log = dvc(project, "plots", "show", "-o", str(tmp_path / "show"))
+    assert "Could not find provided field" not in log, log  # DVC would drop that chart
     page = tmp_path / "show" / "index.html"
     html = page.read_text(encoding="utf-8")
     assert "cdn.jsdelivr.net" not in html and "<!-- vega 5." in html
     declared = dvc_json(project, "plots", "show")["data"]
     vega = [k for k, v in declared.items() if any(p.get("type") == "vega" for p in v)]
+    curves = {
+        key: {
+            r["field"]
+            for r in declared[f"history/{key}.csv"][0]["content"]["data"]["values"]
+            if r["dvc_inferred_y_value"] != "nan"
+        }
+        for key in TOY_VARIANTS
+    }  # the loss and, for a classifier, the accuracy, on one chart per variant
+    assert curves == {"linear_toy": {"train_loss"}, "study_hours": {"train_loss", "train_accuracy"}}
     charts = probe(page)
     assert len(charts) == len(vega) == 2 * len(TOY_VARIANTS), (len(charts), vega)
     bad = [c for c in charts if not (c["embedded"] and c["canvas"] and c["marks"] > 50)]

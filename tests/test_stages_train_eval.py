@@ -28,6 +28,7 @@ from lrlab.core.binding import resolve_widths
 from lrlab.core.config import ParamsFile, VariantConfig
 from lrlab.core.inputs import input_recipe
 from lrlab.core.model_file import CHECKPOINT_KEYS
+from lrlab.core.outputs import HISTORY_COLUMNS
 from lrlab.core.prepared import load_prepared, save_prepared
 from lrlab.train.metrics import query_key
 from lrlab.train.models import build_model
@@ -100,9 +101,9 @@ def test_every_variant_runs_through_reference_train_and_evaluate(repo: Path, key
         assert metrics["true_weight"] == 41.5
 
     history = pd.read_csv(layout.history_file(repo, key))
-    cols = ["epoch", "train_loss"] + (["train_accuracy"] if variant.task != "regression" else [])
-    cols += ["test_accuracy"] if variant.test_each_epoch else []
-    assert list(history.columns) == cols and len(history) == 1
+    assert list(history.columns) == list(HISTORY_COLUMNS) and len(history) == 1  # dvc.yaml's
+    assert history["train_accuracy"].isna().all() == (variant.task == "regression")
+    assert history["test_accuracy"].isna().all() == (not variant.test_each_epoch)
     predictions = pd.read_csv(layout.predictions_file(repo, key))
     assert list(predictions.columns) == ["actual", "predicted"]
     assert len(predictions) == shape_of(variant.dataset)[3 if data_has_test else 2]

@@ -95,9 +95,16 @@ def read_columns(path: Path, root: Path, stage: str, required: tuple[str, ...]) 
     return columns
 
 
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_accuracy", "test_accuracy")  # first, always:
+# dvc.yaml plots the last three, and DVC drops a file's chart if a field it plots is missing,
+# so a history has them all, nan where there is nothing (a regression's accuracy; vega skips
+# nan, while it would draw an empty cell as 0)
+
+
 def read_history(root: Path, key: str, sha256: str | None = None) -> dict[str, np.ndarray]:
-    """Per-epoch ``epoch``, ``train_loss`` (and ``train_accuracy`` for classifiers); with
-    ``sha256`` (what train recorded in the model file), the file must have that digest."""
+    """Per-epoch ``epoch``, ``train_loss`` (and ``train_accuracy`` for classifiers, and
+    ``test_accuracy`` where recorded: a column with no value is left out); with ``sha256``
+    (what train recorded in the model file), the file must have that digest."""
     path = layout.history_file(root, key)
     stage = f"train@{key}"
     if sha256 is not None and file_sha256(require(path, root, stage)) != sha256:
@@ -106,7 +113,8 @@ def read_history(root: Path, key: str, sha256: str | None = None) -> dict[str, n
             f"{layout.relative(root, path)}: damaged or changed since training: its SHA-256 "
             f"differs from the one {stage} recorded in {model}. Rerun `dvc repro -s {stage}`."
         )
-    return read_columns(path, root, stage, ("epoch", "train_loss"))
+    columns = read_columns(path, root, stage, HISTORY_COLUMNS[:2])
+    return {k: v for k, v in columns.items() if k in HISTORY_COLUMNS[:2] or not np.isnan(v).all()}
 
 
 STEP_LOSS = "loss_step_"  # history columns of every N-th batch's loss (``log_every``)

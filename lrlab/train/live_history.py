@@ -2,7 +2,9 @@
 
 ``history/<variant>.csv`` appears with its first epoch and grows at most about once a second
 (``EVERY``), each time flushed to the OS, so `dvc plots show`, `dvc exp show` and the DVC
-VS Code extension can draw the curve of a run still in progress. Finished, it holds the same
+VS Code extension can draw the curve of a run still in progress. Its columns start with
+:data:`lrlab.core.outputs.HISTORY_COLUMNS`, ``nan`` where a run has no such value. Finished, it
+holds the same
 bytes :func:`lrlab.base.io.write_csv` writes for the same rows, and is fsynced. If training fails
 or is interrupted the partial file is removed and a history from an earlier run, kept aside
 as a hidden ``.tmp`` file meanwhile, is put back. Only SIGKILL can leave a partial file,
@@ -12,6 +14,7 @@ holding the epochs done so far; the next run replaces it.
 from __future__ import annotations
 
 import csv
+import math
 import os
 import time
 from collections.abc import Callable
@@ -20,6 +23,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from lrlab.base.io import write_error
+from lrlab.core.outputs import HISTORY_COLUMNS
 
 EVERY = 1.0  # seconds between writes while training runs
 
@@ -38,6 +42,7 @@ class LiveHistory:
         self._handle: IO[str] | None = None
         self._writer: Any = None
         self._pending: list[list[Any]] = []
+        self._header: list[str] = []
         self._last = 0.0
 
     def __enter__(self) -> LiveHistory:
@@ -52,8 +57,9 @@ class LiveHistory:
     def add(self, row: dict[str, Any]) -> None:
         """One epoch's row; the file is written now if it is new or ``every`` has passed."""
         if self._writer is None:
-            self._open(list(row))
-        self._pending.append(list(row.values()))
+            self._header = [*HISTORY_COLUMNS, *(k for k in row if k not in HISTORY_COLUMNS)]
+            self._open(self._header)
+        self._pending.append([row.get(k, math.nan) for k in self._header])
         if self.clock() - self._last >= self.every:
             self._write()
 
