@@ -89,7 +89,7 @@ def test_the_history_of_a_running_training_can_be_read(tmp_path):
 
     def long_linear_toy(params: dict) -> None:
         params.update(device="cpu", num_threads=1)
-        params["variants"]["linear_toy"]["epochs"] = 30_000
+        params["variants"]["linear_toy"].update(epochs=30_000, seed_sweep=0)  # no sweep after it
 
     write_params(tmp_path, long_linear_toy, fast=False)
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "OMP_NUM_THREADS": "1"}

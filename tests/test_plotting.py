@@ -313,8 +313,27 @@ def figure_files(root: Path, owner: str) -> set[str]:
     return {p.name for p in layout.figures_dir(root, owner).iterdir()}
 
 
+@pytest.fixture
+def uncut(monkeypatch):
+    """Every figure drawn while the test runs is checked to lie within its canvas (0.01 in of
+    slack): nothing cut off (:func:`overflow`)."""
+    from lrlab.plotting import render
+
+    real, cut = render.to_png, {}
+
+    def checked(fig):
+        if max(over := overflow(fig)) > 0.01:
+            cut[fig.axes[0].get_title() if fig.axes else "?"] = over
+        return real(fig)
+
+    monkeypatch.setattr(render, "to_png", checked)
+    yield
+    assert not cut, f"cut off (inches beyond left, bottom, right, top): {cut}"
+
+
 @pytest.mark.parametrize("key", list(VARIANTS))
-def test_figures_stage_renders_the_variants_figures_and_nothing_else(pipeline, capsys, key):
+def test_figures_stage_renders_the_variants_figures_and_nothing_else(pipeline, capsys, uncut, key):
+    """Every figure of every variant (the lessons' and the params-only ones), nothing cut off."""
     figures_stage.main([key, "--root", str(pipeline)])
     assert f"figures@{key}: " in capsys.readouterr().out
     expected = [e.name for e in figures_for(Inputs(pipeline, key, VARIANTS[key]))]
@@ -325,7 +344,7 @@ def test_figures_stage_renders_the_variants_figures_and_nothing_else(pipeline, c
     assert not [h for h in hidden if h.startswith(".")], "the atomic write left a temporary"
 
 
-def test_figures_stage_draws_the_lessons_illustrations(tmp_path, capsys):
+def test_figures_stage_draws_the_lessons_illustrations(tmp_path, capsys, uncut):
     figures_stage.main(["--lessons", "--root", str(tmp_path)])
     assert "figures@lessons: activations, sigmoid" in capsys.readouterr().out
     owner = layout.LESSON_FIGURES
@@ -493,30 +512,6 @@ def overflow(fig) -> list[float]:
     box = fig.get_tightbbox(canvas.get_renderer())
     width, height = fig.get_size_inches()
     return [round(max(0.0, v), 3) for v in (-box.x0, -box.y0, box.x1 - width, box.y1 - height)]
-
-
-def test_no_figure_of_any_variant_has_anything_cut_off(pipeline, monkeypatch, tmp_path):
-    """Every figure of every variant (the lessons' and the params-only ones) and the lessons'
-    own illustrations, drawn as the stages draw them: within the canvas, 0.01 in of slack."""
-    from lrlab.plotting import render
-
-    drawn: dict[str, list[float]] = {}
-    real = render.to_png
-
-    def checked(fig):
-        drawn[f"{current}/{fig.get_label() or len(drawn)}"] = overflow(fig)
-        return real(fig)
-
-    monkeypatch.setattr(render, "to_png", checked)
-    repo = tmp_path / "repo"
-    shutil.copytree(pipeline, repo, ignore=shutil.ignore_patterns(layout.FIGURES))
-    for current in VARIANTS:
-        render.variant_figures(repo, current, VARIANTS[current])
-    current = "lessons"
-    render.lesson_figures(repo)
-    assert len(drawn) > 2 * len(VARIANTS)
-    cut = {name: over for name, over in drawn.items() if max(over) > 0.01}
-    assert not cut, f"cut off (inches beyond left, bottom, right, top): {cut}"
 
 
 def test_the_exam_boundary_legend_fits_with_the_lessons_numbers():

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,11 @@ def exp_show(repo: Path) -> list[dict[str, Any]]:
     """The parsed output of ``dvc exp show --json`` in ``repo``."""
     try:
         done = subprocess.run(
-            ["dvc", "exp", "show", "--json"], cwd=repo, capture_output=True, text=True, check=True
+            [sys.executable, "-m", "dvc", "exp", "show", "--json"],  # its DVC, on PATH or not
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=True,
         )
     except (OSError, subprocess.CalledProcessError) as exc:
         detail = getattr(exc, "stderr", "") or str(exc)
