@@ -263,7 +263,8 @@ def train_outputs(root: Path) -> list[Path]:
 def trained(tmp_path_factory) -> Path:
     """A project whose linear_toy was trained uninterrupted (the outputs to match)."""
     root = _project(tmp_path_factory.mktemp("trained"))
-    edit_params(root, lambda params: params["variants"]["linear_toy"].update(epochs=5000))
+    long = {"epochs": 5000, "seed_sweep": 0}  # long enough to interrupt; no sweep after it
+    edit_params(root, lambda params: params["variants"]["linear_toy"].update(long))
     run_to_end([sys.executable, "-m", "stages.prepare", "linear-toy"], root, environment(root))
     run_to_end(TRAIN, root, environment(root))
     return root
