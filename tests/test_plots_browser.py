@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from repo_kit import TOY_VARIANTS, dvc, dvc_json, toy_project
+from repo_kit import TOY_VARIANTS, dvc, dvc_json, edit_params, run, toy_project
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools" / "vega"))
@@ -163,3 +163,19 @@ def test_the_vs_code_extension_gets_every_plot(project, tmp_path):
             assert data[chart][0]["type"] == "vega" and data[chart][0]["anchor_definitions"]
         figures = [p for p in data if p.startswith(f"figures/{key}/")]
         assert figures and all(Path(data[p][0]["url"]).is_file() for p in figures)
+
+
+def test_plots_diff_overlays_a_changed_runs_loss_and_accuracy(project, tmp_path):
+    """study_hours retrained with another learning rate: `dvc plots diff HEAD` puts both
+    revisions' loss and accuracy curves on its one chart."""
+    repo = tmp_path / "repo"
+    shutil.copytree(project, repo, symlinks=True)
+    edit_params(repo, lambda p: p["variants"]["study_hours"]["optimizer"].update(lr=0.5))
+    run(repo, sys.executable, "-m", "stages.train", "study_hours")
+    out = dvc_json(repo, "plots", "diff", "HEAD", "-o", str(tmp_path / "diff"), "--split")
+    rows = out["data"]["history/study_hours.csv"][0]["anchor_definitions"]["<DVC_METRIC_DATA>"]
+    curves = {(row["rev"], row["field"]) for row in rows if row["dvc_inferred_y_value"] != "nan"}
+    fields = ("train_loss", "train_accuracy")
+    assert curves == {(rev, field) for rev in ("HEAD", "workspace") for field in fields}
+    head, now = ([r for r in rows if r["rev"] == rev] for rev in ("HEAD", "workspace"))
+    assert [r["train_loss"] for r in head] != [r["train_loss"] for r in now], "not retrained"
