@@ -22,11 +22,11 @@ from repo_kit import (
     git,
     run,
     toy_project,
-    train_variants,
 )
 from test_readme import readme_csv_example, readme_predict_example, readme_variant_example
 
 from lrlab.base import layout
+from stages import train as train_stage
 
 pytestmark = pytest.mark.end_to_end
 
@@ -109,7 +109,8 @@ def test_the_readme_predict_example_runs_as_written(project, tmp_path):
         params["variants"]["mnist_mlp"] = {**BASE_PARAMS["variants"]["mnist_mlp"], "epochs": 1}
 
     edit_params(repo, add_mnist)
-    train_variants(write_prepared(repo, "mnist"), ("mnist_mlp",))
+    write_prepared(repo, "mnist")
+    train_stage.main(["mnist_mlp", "--root", str(repo)])  # the model file is all predict reads
     done = run(repo, "bash", "-euc", readme_predict_example())
     tables = done.stdout.split("line,prediction,p_setosa,p_versicolor,p_virginica\n")
     assert len(tables) == 2, done.stdout  # the iris rows; the model-file run wrote a file

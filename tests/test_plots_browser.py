@@ -23,11 +23,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from repo_kit import TOY_VARIANTS, dvc, dvc_json, edit_params, run, toy_project
+from repo_kit import TOY_VARIANTS, dvc, dvc_json, edit_params, toy_project
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools" / "vega"))
 import build_template  # noqa: E402
+
+from stages import train as train_stage  # noqa: E402
 
 pytestmark = pytest.mark.end_to_end
 CHROMIUM = shutil.which("chromium-headless-shell")
@@ -171,7 +173,7 @@ def test_plots_diff_overlays_a_changed_runs_loss_and_accuracy(project, tmp_path)
     repo = tmp_path / "repo"
     shutil.copytree(project, repo, symlinks=True)
     edit_params(repo, lambda p: p["variants"]["study_hours"]["optimizer"].update(lr=0.5))
-    run(repo, sys.executable, "-m", "stages.train", "study_hours")
+    train_stage.main(["study_hours", "--root", str(repo)])
     out = dvc_json(repo, "plots", "diff", "HEAD", "-o", str(tmp_path / "diff"), "--split")
     rows = out["data"]["history/study_hours.csv"][0]["anchor_definitions"]["<DVC_METRIC_DATA>"]
     curves = {(row["rev"], row["field"]) for row in rows if row["dvc_inferred_y_value"] != "nan"}
