@@ -1,8 +1,10 @@
 """Two runs at once. In one workspace, a second ``dvc repro`` started while a stage runs is
 refused by DVC's lock on the files in use (``.dvc/tmp/rwlock``; DVC releases its repository
 lock while a command runs), naming the process that holds them, and nothing is corrupted.
-Side by side, ``dvc queue start -j 2`` over a four-point sweep gives each experiment its own
-results, identical to that configuration trained by itself in a copy of its own.
+The first run's training is suspended (SIGSTOP) while the second is tried, so the test does
+not depend on how fast this machine trains. Side by side, ``dvc queue start -j 2`` over a
+four-point sweep gives each experiment its own results, identical to that configuration
+trained by itself in a copy of its own.
 
 The project is the session's toy project (:func:`repo_kit.toy_project`): toy variants only, no
 download, committed in git."""
@@ -16,7 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
+from dvc.api import metrics_show
 from faultkit import without_timings
 from repo_kit import (
     RAN,
@@ -34,12 +38,13 @@ from lrlab.base import layout
 pytestmark = pytest.mark.end_to_end
 
 TARGET = "train@linear_toy"
+EPOCHS = 10_000  # long enough to be seen under way (a progress bar shows) before it ends
 LRS = (0.005, 0.02, 0.03, 0.04)  # variants.linear_toy.optimizer.lr; the committed one is 0.01
 
 
 def test_a_second_dvc_repro_while_a_stage_runs_is_refused_by_dvcs_lock(tmp_path_factory, tmp_path):
     repo = toy_project(tmp_path_factory, tmp_path / "repo")
-    edit_params(repo, lambda p: p["variants"]["linear_toy"].update(epochs=40_000))
+    edit_params(repo, lambda p: p["variants"]["linear_toy"].update(epochs=EPOCHS, seed_sweep=0))
     log = tmp_path / "first.log"
     with open(log, "wb") as out:
         first = subprocess.Popen(
@@ -54,10 +59,14 @@ def test_a_second_dvc_repro_while_a_stage_runs_is_refused_by_dvcs_lock(tmp_path_
         assert first.poll() is None, log.read_text()
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(0.1)  # until the training command is under way (DVC's lock released)
+    training = training_process(first.pid)
+    training.suspend()  # it stays under way, its files locked, however fast this machine is
+    try:
+        second = run(repo, sys.executable, "-m", "dvc", "repro", TARGET, check=False)
+        assert first.poll() is None
+    finally:
+        training.resume()
 
-    second = run(repo, sys.executable, "-m", "dvc", "repro", TARGET, check=False)
-
-    assert first.poll() is None, "training ended before the second repro: make it longer"
     assert second.returncode != 0, second.stdout + second.stderr
     said = second.stdout + second.stderr
     assert "is busy, it is being blocked by" in said, said
@@ -68,7 +77,15 @@ def test_a_second_dvc_repro_while_a_stage_runs_is_refused_by_dvcs_lock(tmp_path_
     status = dvc(repo, "status", TARGET)
     assert "up to date" in status, status
     metrics = json.loads(layout.metrics_file(repo, "linear_toy").read_text())
-    assert metrics["epochs"] == 40_000
+    assert metrics["epochs"] == EPOCHS
+
+
+def training_process(dvc_pid: int) -> psutil.Process:
+    """The ``python -m stages.train`` process that the ``dvc repro`` of ``dvc_pid`` runs."""
+    for child in psutil.Process(dvc_pid).children(recursive=True):
+        if "stages.train" in child.cmdline():
+            return child
+    pytest.fail("the training command ended before the second repro could be tried")
 
 
 def sweep(repo: Path, jobs: int) -> dict[float, dict]:
@@ -90,13 +107,13 @@ def sweep(repo: Path, jobs: int) -> dict[float, dict]:
     return results
 
 
-def alone(factory: pytest.TempPathFactory, to: Path, lr: float) -> dict:
-    """The metrics of linear_toy trained at ``lr`` by itself, in a copy of its own, no DVC."""
-    repo = toy_project(factory, to)
+def alone(repo: Path, lr: float) -> dict:
+    """The metrics of linear_toy trained at ``lr`` by itself in ``repo``, a copy of its own,
+    without DVC, read as `dvc exp show` reads them (DVC's metrics keep numbers, not lists)."""
     edit_params(repo, lambda p: p["variants"]["linear_toy"]["optimizer"].update(lr=lr))
     run(repo, sys.executable, "-m", "stages.train", "linear_toy", "--evaluate")
-    shown = next(iter(dvc_json(repo, "metrics", "show").values()))["data"]  # as exp show reads it
-    return without_timings(shown[str(layout.metrics_file(".", "linear_toy"))]["data"])
+    metrics = str(layout.metrics_file(repo, "linear_toy"))
+    return without_timings(metrics_show(metrics, repo=str(repo)))
 
 
 def test_two_queue_workers_give_each_experiment_what_it_gives_alone(tmp_path_factory, tmp_path):
@@ -104,5 +121,6 @@ def test_two_queue_workers_give_each_experiment_what_it_gives_alone(tmp_path_fac
     assert sorted(parallel) == sorted(LRS)
     losses = {lr: m["train"]["loss"] for lr, m in parallel.items()}
     assert len(set(losses.values())) == len(LRS), f"experiments share results: {losses}"
+    by_itself = toy_project(tmp_path_factory, tmp_path / "alone")
     for lr in LRS:
-        assert parallel[lr] == alone(tmp_path_factory, tmp_path / f"alone-{lr}", lr), lr
+        assert parallel[lr] == alone(by_itself, lr), lr
