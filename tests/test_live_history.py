@@ -25,6 +25,7 @@ pytestmark = pytest.mark.end_to_end
 
 REPO = Path(__file__).resolve().parents[1]
 ROWS = [{"epoch": e, "train_loss": 1.0 / e, "train_accuracy": e / 10} for e in range(1, 8)]
+EPOCHS = 12_000  # linear_toy runs for seconds: the file, written once a second, is seen growing
 
 
 class Clock:
@@ -80,7 +81,7 @@ def test_a_finished_run_leaves_no_earlier_copy(tmp_path):
 
 
 def test_the_history_of_a_running_training_can_be_read(tmp_path):
-    """linear_toy for 30000 epochs (several seconds): the file is read and parsed mid-run,
+    """linear_toy for EPOCHS epochs (seconds): the file is read and parsed mid-run,
     grows, and what was read is the start of the finished file."""
     for folder in ("lrlab", "stages"):
         shutil.copytree(
@@ -89,7 +90,7 @@ def test_the_history_of_a_running_training_can_be_read(tmp_path):
 
     def long_linear_toy(params: dict) -> None:
         params.update(device="cpu", num_threads=1)
-        params["variants"]["linear_toy"].update(epochs=30_000, seed_sweep=0)  # no sweep after it
+        params["variants"]["linear_toy"].update(epochs=EPOCHS, seed_sweep=0)  # no sweep after it
 
     write_params(tmp_path, long_linear_toy, fast=False)
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "OMP_NUM_THREADS": "1"}
@@ -109,10 +110,10 @@ def test_the_history_of_a_running_training_can_be_read(tmp_path):
             rows = int(read_history(tmp_path, "linear_toy")["epoch"][-1])
             if not seen or rows > seen[-1]:
                 seen.append(rows)
-                if rows < 30_000:
+                if rows < EPOCHS:
                     mid_run = path.read_bytes()
         time.sleep(0.2)
     assert train.wait(timeout=60) == 0
-    running = [n for n in seen if n < 30_000]
+    running = [n for n in seen if n < EPOCHS]
     assert len(running) >= 2, f"epochs seen while running: {seen}"
     assert path.read_bytes().startswith(mid_run)
