@@ -45,12 +45,15 @@ class ClosedFormStep:
     def __call__(self, x: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = torch.addmm(self.bias_column, self.weight, x.t()).t()
         outputs, loss, dz = self.gradient(z, targets)
-        scale = 1.0 if self.summed else 1.0 / len(x)
+        rows = len(x)
+        scale = 1.0 if self.summed else 1.0 / rows
+        ones = self.ones if len(self.ones) == rows else self.ones_for(rows)
         grad_w, grad_b = self.grads
+        dz_t = dz.t()
         # beta=0: the product alone, into the buffer; adding it to W inside the product
         # (W.addmm_) would round each partial sum at the scale of W, several times worse
-        torch.addmm(grad_w, dz.t(), x, beta=0, alpha=scale, out=grad_w)
-        torch.addmv(grad_b, dz.t(), self.ones_for(len(x)), beta=0, alpha=scale, out=grad_b)
+        torch.addmm(grad_w, dz_t, x, beta=0, alpha=scale, out=grad_w)
+        torch.addmv(grad_b, dz_t, ones, beta=0, alpha=scale, out=grad_b)
         if self.decay:  # torch's weight decay: g + λ p, bias included
             grad_w.add_(self.weight, alpha=self.decay)
             grad_b.add_(self.bias, alpha=self.decay)
@@ -58,7 +61,8 @@ class ClosedFormStep:
         return loss, outputs
 
     def ones_for(self, n: int) -> torch.Tensor:
-        """A vector of ``n`` ones (the bias gradient is ``dzᵀ 1``), allocated once per run."""
+        """A vector of ``n`` ones (the bias gradient is ``dzᵀ 1``): the full batch's, kept
+        from the first batch on; a shorter last batch takes a slice of it."""
         if len(self.ones) < n:
             self.ones = self.ones.new_ones(n)
         return self.ones[:n]
