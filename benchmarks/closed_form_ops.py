@@ -29,6 +29,7 @@ sys.path.insert(0, str(REPO))
 from lrlab.base import layout  # noqa: E402
 from lrlab.core.config import ParamsFile  # noqa: E402
 from lrlab.core.prepared import load_prepared  # noqa: E402
+from lrlab.train.loss_gradients import negated_reduce  # noqa: E402
 from lrlab.train.models import build_model  # noqa: E402
 from lrlab.train.steps import make_step  # noqa: E402
 
@@ -73,7 +74,7 @@ def main() -> None:
         "labels (index_select)": lambda: labels_all.index_select(0, index),
         "scores (W xᵀ + b)ᵀ: addmm": lambda: torch.addmm(b_col, w, x.t()),
         "log_softmax": lambda: torch.log_softmax(z.t(), 0),
-        "loss: gather, mean, neg": lambda: log_p.gather(0, picked).mean().neg(),
+        "loss: gather, dot with -1/B": lambda: negated_reduce(log_p.gather(0, picked), "mean"),
         "derivative: exp, scatter_ -1": lambda: log_p.exp().scatter_(0, picked, -1.0, reduce="add"),
         "weight gradient dzᵀ x: addmm out=": lambda: torch.addmm(
             grad_w, dz_t, x, beta=0, alpha=1 / rows, out=grad_w
