@@ -9,10 +9,14 @@ For ``mnist_mlp`` and ``fashion_softmax`` (hyperparameters from params.yaml), in
     transforms, exactly as the lessons write it (normalizing once);
 (b) ``lrlab``: :func:`lrlab.train.training.train` on the prepared tensors, as the train stage
     runs it;
-(c) ``floor``: the same forward/backward/step on pre-sliced batches, no data handling at all.
+(c) ``floor``: the same forward/backward/step on pre-sliced batches, no data handling at all;
+(d) ``matmul``: the matrix products alone of a one-layer model's step on the same pre-sliced
+    batches: the scores ``W Xᵀ`` and the gradient ``Pᵀ X`` (as the closed-form step lays them
+    out, the faster way round on CPUs), into preallocated outputs; for an MLP, those of its
+    first layer only (a lower bound, not its floor).
 
 The three loops run in rounds, one epoch of each per round, and the table reports each one's
-median seconds per epoch (training loop only), the ratios a/b and b/c, and the test accuracy
+median seconds per epoch (training loop only), the ratios a/b, b/c and b/d, and the test accuracy
 of (a) and (b) after the same number of epochs (one untimed warm-up epoch each, then
 ``--epochs`` timed ones). Needs ``dvc repro`` to have run
 (raw and prepared data). Not a test: timings depend on the machine.
@@ -42,7 +46,7 @@ from lrlab.core.prepared import load_prepared  # noqa: E402
 from lrlab.datasets.prepare import dataset_settings  # noqa: E402
 from lrlab.train.device import resolve_device, to_device  # noqa: E402
 from lrlab.train.models import build_model, forward_in_batches  # noqa: E402
-from lrlab.train.training import derive_seeds, make_optimizer, train  # noqa: E402
+from lrlab.train.training import derive_seeds, make_optimizer, make_step, train  # noqa: E402
 
 TORCHVISION_CLASS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 DEFAULT_VARIANTS = ["mnist_mlp", "fashion_softmax"]
@@ -122,7 +126,8 @@ class LessonLoop:
 
 class LrlabLoop:
     """(b): :func:`lrlab.train.training.train` as ``stages.train`` runs it, one epoch per call (the
-    optimizer and the shuffling generator carry over, as in one multi-epoch call)."""
+    step, with its optimizer state, and the shuffling generator carry over, as in one
+    multi-epoch call)."""
 
     def __init__(self, variant: VariantConfig, data, seed: int, device):
         init_seed, shuffle_seed = derive_seeds(seed, variant.seed_offset)
@@ -130,14 +135,14 @@ class LrlabLoop:
         self.model.to(device)
         self.shuffler = torch.Generator(device=device).manual_seed(shuffle_seed)
         self.x, self.y = to_device(data.x_train, device), to_device(data.y_train, device)
-        self.optimizer = make_optimizer(self.model.parameters(), variant.optimizer)
+        self.step = make_step(self.model, variant.loss, variant.optimizer)
         self.variant, self.data = variant, data
 
     def run_epoch(self) -> None:
         v = self.variant
         train(self.model, loss_name=v.loss, optimizer_cfg=v.optimizer, x=self.x, y=self.y,
               epochs=1, batch_size=v.batch_size, shuffle=v.shuffle, generator=self.shuffler,
-              progress=False, optimizer=self.optimizer)  # fmt: skip
+              progress=False, step=self.step)  # fmt: skip
 
     def test_accuracy(self) -> float:
         logits = forward_in_batches(self.model.cpu(), self.data.x_test, dtype=torch.float32)
@@ -163,6 +168,28 @@ class FloorLoop:
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
+
+
+class MatmulLoop:
+    """(d): per pre-sliced batch, the scores ``W Xᵀ`` and the weight gradient ``Pᵀ X`` of the
+    (first) affine layer, into preallocated outputs: the floor of a one-layer model's step."""
+
+    def __init__(self, variant: VariantConfig, data, seed: int, device):
+        model = build_model(variant.model, torch.Generator().manual_seed(seed)).to(device)
+        self.weight = next(p for p in model.parameters() if p.dim() == 2).detach()
+        width = len(self.weight)
+        order = torch.randperm(len(data.x_train), generator=torch.Generator().manual_seed(seed))
+        xs = data.x_train[order].split(variant.batch_size)
+        self.batches = [x.contiguous().to(device) for x in xs]
+        self.p_t = torch.rand(width, variant.batch_size, device=device)
+        self.scores = torch.empty(width, variant.batch_size, device=device)
+        self.grad = torch.empty_like(self.weight)
+
+    def run_epoch(self) -> None:
+        for xb in self.batches:
+            rows = len(xb)
+            torch.mm(self.weight, xb.t(), out=self.scores[:, :rows])
+            torch.mm(self.p_t[:, :rows], xb, out=self.grad)
 
 
 def measure(loops: dict[str, Any], epochs: int, device: torch.device) -> dict[str, float]:
@@ -195,15 +222,18 @@ def main() -> None:
             "lesson": LessonLoop(variant, norm.mean, norm.std, seed, device),
             "lrlab": LrlabLoop(variant, data, seed, device),
             "floor": FloorLoop(variant, data, seed, device),
+            "matmul": MatmulLoop(variant, data, seed, device),
         }
         for loop in loops.values():  # untimed warm-up epoch: allocator, kernels, first calls
             loop.run_epoch()
         median = measure(loops, args.epochs, device)
-        lesson, ours, floor = median["lesson"], median["lrlab"], median["floor"]
+        lesson, ours, floor, products = (median[k] for k in ("lesson", "lrlab", "floor", "matmul"))
         lesson_acc, our_acc = loops["lesson"].test_accuracy(), loops["lrlab"].test_accuracy()
-        rows.append((key, lesson, ours, floor, lesson / ours, ours / floor, lesson_acc, our_acc))
+        ratios = (lesson / ours, ours / floor, ours / products)
+        rows.append((key, lesson, ours, floor, products, *ratios, lesson_acc, our_acc))
         print(
-            f"{key}: lesson {lesson:.2f} s, lrlab {ours:.3f} s, floor {floor:.3f} s per epoch",
+            f"{key}: lesson {lesson:.2f} s, lrlab {ours:.3f} s, floor {floor:.3f} s, "
+            f"matrix products {products:.3f} s per epoch",
             file=sys.stderr,
         )
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()
@@ -213,14 +243,14 @@ def main() -> None:
         f"torch {torch.__version__}\n"
     )
     print(
-        "| variant | (a) lesson s/epoch | (b) lrlab s/epoch | (c) floor s/epoch | a/b | b/c "
-        "| test acc (a) | test acc (b) |"
+        "| variant | (a) lesson s/epoch | (b) lrlab s/epoch | (c) floor s/epoch "
+        "| (d) matrix products only s/epoch | a/b | b/c | b/d | test acc (a) | test acc (b) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for key, a, b, c, ab, bc, acc_a, acc_b in rows:
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for key, a, b, c, d, ab, bc, bd, acc_a, acc_b in rows:
         print(
-            f"| {key} | {a:.2f} | {b:.3f} | {c:.3f} | {ab:.1f}x | {bc:.2f}x "
-            f"| {acc_a:.4f} | {acc_b:.4f} |"
+            f"| {key} | {a:.2f} | {b:.3f} | {c:.3f} | {d:.3f} | {ab:.1f}x | {bc:.2f}x "
+            f"| {bd:.2f}x | {acc_a:.4f} | {acc_b:.4f} |"
         )
 
 

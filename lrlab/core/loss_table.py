@@ -37,6 +37,11 @@ class LossSpec:
     ``softmax`` (multinomial cross-entropy, L-BFGS) or ``lbfgs`` (a convex regression loss:
     L-BFGS on its own NumPy ``head``). ``summed``: summed over the samples instead of their
     mean (lesson code with ``reduction="sum"``); the reference reports its optimum scaled so.
+    ``gradient``: its closed-form training step for a one-layer model (no autograd), as
+    ``module:attribute``: ``(z, targets, **options) -> (outputs, loss, dz)`` with ``dz`` the
+    derivative of the *summed* per-sample losses in the scores ``z`` (the step divides by the
+    batch size unless ``summed``); None: the loss trains with autograd
+    (:mod:`lrlab.train.closed_form`).
     """
 
     task: Task
@@ -50,6 +55,7 @@ class LossSpec:
     summed: bool = False
     options: Mapping[str, Any] = field(default_factory=dict, hash=False)
     head: Head | None = None
+    gradient: str | None = None
 
     def __post_init__(self) -> None:
         if (self.reference == "lbfgs") != (self.head is not None):
@@ -83,6 +89,7 @@ def huber_head(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 FUNCTIONAL = "torch.nn.functional"
+GRADIENTS = "lrlab.train.loss_gradients"
 
 LOSSES: dict[str, LossSpec] = {
     "mse": LossSpec(
@@ -92,6 +99,7 @@ LOSSES: dict[str, LossSpec] = {
         outputs="one",
         label="MSE (target units²)",
         torch=f"{FUNCTIONAL}:mse_loss",
+        gradient=f"{GRADIENTS}:mse",
         reference="lstsq",
     ),
     "mse_sum": LossSpec(  # lesson 003's linear regression
@@ -101,6 +109,7 @@ LOSSES: dict[str, LossSpec] = {
         outputs="one",
         label="squared error, summed (target units²)",
         torch=f"{FUNCTIONAL}:mse_loss",
+        gradient=f"{GRADIENTS}:mse",
         options={"reduction": "sum"},
         reference="lstsq",
         summed=True,
@@ -113,6 +122,7 @@ LOSSES: dict[str, LossSpec] = {
         threshold=0.5,
         label="binary cross-entropy (nats, mean)",
         torch=f"{FUNCTIONAL}:binary_cross_entropy",
+        gradient=f"{GRADIENTS}:bce",
         reference="logistic",
     ),
     "bce_sum": LossSpec(
@@ -123,6 +133,7 @@ LOSSES: dict[str, LossSpec] = {
         threshold=0.5,
         label="binary cross-entropy (nats, summed)",
         torch=f"{FUNCTIONAL}:binary_cross_entropy",
+        gradient=f"{GRADIENTS}:bce",
         options={"reduction": "sum"},
         reference="logistic",
         summed=True,
@@ -135,6 +146,7 @@ LOSSES: dict[str, LossSpec] = {
         threshold=0.5,
         label="binary cross-entropy, clamped (nats, mean)",
         torch="lrlab.train.losses:bce_clamped",
+        gradient=f"{GRADIENTS}:bce_clamped",
         reference="logistic",
     ),
     "bce_logits": LossSpec(
@@ -145,6 +157,7 @@ LOSSES: dict[str, LossSpec] = {
         threshold=0.0,
         label="BCE with logits (nats, mean)",
         torch=f"{FUNCTIONAL}:binary_cross_entropy_with_logits",
+        gradient=f"{GRADIENTS}:bce_logits",
         reference="logistic",
     ),
     "cross_entropy": LossSpec(
@@ -154,6 +167,7 @@ LOSSES: dict[str, LossSpec] = {
         outputs="classes",
         label="cross-entropy (nats, mean)",
         torch=f"{FUNCTIONAL}:cross_entropy",
+        gradient=f"{GRADIENTS}:cross_entropy",
         reference="softmax",
     ),
     "huber": LossSpec(  # robust regression: outliers pull the fit linearly, not quadratically
@@ -163,6 +177,7 @@ LOSSES: dict[str, LossSpec] = {
         outputs="one",
         label=f"Huber loss, δ = {HUBER_DELTA:g} (mean)",
         torch=f"{FUNCTIONAL}:huber_loss",
+        gradient=f"{GRADIENTS}:huber",
         options={"delta": HUBER_DELTA},
         reference="lbfgs",
         head=huber_head,

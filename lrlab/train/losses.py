@@ -21,6 +21,8 @@ from lrlab.base.errors import ConfigError
 from lrlab.core.loss_table import LOSSES as TABLE
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+# scores, targets -> the model's outputs, the loss, d(summed loss)/d scores
+GradientFn = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
 
 
 def bce_clamped(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -37,6 +39,17 @@ def get_loss(name: str) -> LossFn:
     except KeyError:
         raise ConfigError(f"unknown loss '{name}'; use one of {', '.join(TABLE)}.") from None
     function = resolve_name(spec.torch)
+    return partial(function, **spec.options) if spec.options else function
+
+
+@cache
+def get_gradient(name: str) -> GradientFn | None:
+    """The closed-form step of loss ``name`` (:mod:`lrlab.train.loss_gradients`): its table
+    entry's ``gradient`` function with the entry's ``options``; None where it has none."""
+    spec = TABLE[name]
+    if spec.gradient is None:
+        return None
+    function = resolve_name(spec.gradient)
     return partial(function, **spec.options) if spec.options else function
 
 

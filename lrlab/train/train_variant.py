@@ -28,7 +28,7 @@ from lrlab.train.live_history import LiveHistory
 from lrlab.train.models import build_model
 from lrlab.train.resources import peak_cuda_mb, peak_rss_mb
 from lrlab.train.seed_sweep import sweep
-from lrlab.train.training import derive_seeds, make_optimizer, numpy_state_dict, train, train_numpy
+from lrlab.train.training import derive_seeds, make_step, numpy_state_dict, train, train_numpy
 
 log = logging.getLogger("lrlab.train")
 Trained = tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], list[dict[str, Any]], dict]
@@ -52,7 +52,7 @@ def train_torch(
     test = None
     if variant.test_each_epoch:  # bind checked that there is a test split
         test = to_device(data.x_test, device), to_device(data.y_test, device)
-    optimizer = make_optimizer(model.parameters(), variant.optimizer)  # set-up outside the timing
+    step = make_step(model, variant.loss, variant.optimizer)  # set-up outside the timing
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     start = time.perf_counter()
@@ -67,7 +67,7 @@ def train_torch(
         shuffle=variant.shuffle,
         generator=shuffler,
         name=name,
-        optimizer=optimizer,
+        step=step,
         on_epoch=on_epoch,
         test=test,
         log_every=variant.log_every,

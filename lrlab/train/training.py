@@ -10,7 +10,7 @@ The NumPy model of lesson 004 trains through :func:`train_numpy` and returns the
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -18,14 +18,15 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from lrlab.base.errors import ConfigError, TrainingError
+from lrlab.base.errors import TrainingError
 from lrlab.core.config import ModelConfig, OptimizerConfig
 from lrlab.core.loss_table import task_of
 from lrlab.core.outputs import STEP_LOSS
-from lrlab.train.losses import get_loss, predict_labels, shape_targets
+from lrlab.train.losses import predict_labels, shape_targets
 from lrlab.train.models import forward_in_batches
 from lrlab.train.numpy_logreg import NumpyLogisticRegression
-from lrlab.train.torch_internals import optimizer_step, skip_compile_hooks
+from lrlab.train.steps import Step, make_step
+from lrlab.train.steps import make_optimizer as make_optimizer  # where callers import it from
 
 BatchSize = int | Literal["full"]
 Batch = torch.Tensor | slice
@@ -38,18 +39,6 @@ def derive_seeds(seed: int, offset: int = 0) -> tuple[int, int]:
     base = seed + offset
     state = np.random.SeedSequence([base, 1]).generate_state(1, dtype=np.uint64)[0]
     return base, int(state >> np.uint64(1))
-
-
-def make_optimizer(params: Iterable[nn.Parameter], cfg: OptimizerConfig) -> torch.optim.Optimizer:
-    """SGD (with momentum and weight decay) or Adam, using the multi-tensor ``foreach`` path."""
-    skip_compile_hooks()
-    if cfg.name == "sgd":
-        return torch.optim.SGD(
-            params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, foreach=True
-        )
-    if cfg.name == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
-    raise ConfigError(f"unknown optimizer '{cfg.name}'; use 'sgd' or 'adam'.")
 
 
 def steps_per_epoch(n: int, batch_size: BatchSize) -> int:
@@ -159,6 +148,7 @@ def train(
     on_epoch: Callable[[dict[str, Any]], None] | None = None,
     name: str = "model",
     optimizer: torch.optim.Optimizer | None = None,
+    step: Step | None = None,
     test: tuple[torch.Tensor, torch.Tensor] | None = None,
     log_every: int = 0,
 ) -> list[dict[str, Any]]:
@@ -166,19 +156,20 @@ def train(
     the epoch's batch losses) and, for classification, ``train_accuracy``.
 
     ``x``, ``y`` and ``model`` must be on the same device; ``generator`` (on that device)
-    drives shuffling. ``progress=None`` shows a bar only for long runs. ``optimizer`` defaults
-    to ``make_optimizer(model.parameters(), optimizer_cfg)``; pass one to keep its one-time
-    set-up cost out of a timing. With ``test`` (features and labels on the same device), each
-    row also holds ``test_accuracy`` after that epoch, computed in large batches. With
-    ``log_every = N``, it holds ``loss_step_<s>``: the loss of batch s = N, 2N, … of the epoch
-    (as lesson 001 prints every 100th), read back with the rest, at no extra host sync.
+    drives shuffling. ``progress=None`` shows a bar only for long runs. Each batch takes
+    ``step`` (:func:`~lrlab.train.steps.make_step`; build it beforehand to keep its set-up
+    out of a timing); without one, :func:`make_step` chooses: the closed-form step for a
+    one-layer model, else autograd with ``optimizer`` (default: :func:`make_optimizer`); an
+    ``optimizer`` given asks for autograd with it. With ``test`` (features and labels on the
+    same device), each row also holds ``test_accuracy`` after that epoch, computed in large
+    batches. With ``log_every = N``, it holds ``loss_step_<s>``: the loss of batch s = N, 2N,
+    … of the epoch (as lesson 001 prints every 100th), read back with the rest, at no extra
+    host sync.
     """
-    loss_fn = get_loss(loss_name)
     classify = task_of(loss_name) == "classification"
     targets = shape_targets(y, loss_name, x.dtype)
     labels = y.long().reshape(-1) if classify else None
-    optimizer = optimizer or make_optimizer(model.parameters(), optimizer_cfg)
-    step = optimizer_step(optimizer)
+    step = step or make_step(model, loss_name, optimizer_cfg, optimizer)
     n, steps = len(x), steps_per_epoch(len(x), batch_size)
     logged = logged_steps(steps, log_every)
     show = progress if progress is not None else epochs * steps >= PROGRESS_MIN_STEPS
@@ -189,14 +180,10 @@ def train(
         batches = epoch_batches(n, batch_size, shuffle, generator, x.device)
         losses, outputs = [], []  # per-step results stay on the device until the epoch ends
         for idx in batches:
-            out = model(take(x, idx))
-            loss = loss_fn(out, take(targets, idx))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            step()
-            losses.append(loss.detach())
+            loss, out = step(take(x, idx), take(targets, idx))
+            losses.append(loss)
             if labels is not None:
-                outputs.append(out.detach())
+                outputs.append(out)
         loss_sum, correct, picked = epoch_totals(
             losses, outputs, labels, batches, loss_name, logged
         )
