@@ -1,7 +1,7 @@
 """The team story of README, "Sharing results", as checks that run against any DVC remote:
-tests/test_team.py runs them with a directory remote, tests/test_s3.py with S3. Each takes a
-:class:`repo_kit.Team` (the toy project's hub, pushed with its outputs and run cache) and
-clones it for the other machines.
+tests/test_s3.py runs both with S3, tests/test_team.py the first with a directory remote.
+Each takes a :class:`repo_kit.Team` (the toy project's hub, pushed with its outputs and run
+cache) and clones it for the other machines.
 
 - :func:`check_a_fresh_clone_runs_no_stage`: `dvc repro --pull` restores everything;
 - :func:`check_a_sweep_travels_from_a_worker_to_the_hub_and_a_third_machine`: a worker runs a
