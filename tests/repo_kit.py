@@ -7,7 +7,10 @@
 - :func:`toy_project`: this project's pipeline in a git + DVC repository with the toy lesson
   variants reproduced and committed, built once per test session and copied per test;
 - :func:`run`, :func:`git`, :func:`dvc`, :func:`dvc_json`: subprocesses with this interpreter's
-  tools first on ``PATH``, one OpenMP thread and no DVC usage reports; :func:`wait_for_queue`.
+  tools first on ``PATH``, one OpenMP thread and no DVC usage reports; :func:`wait_for_queue`;
+- :func:`missing`: a tool or package a test needs is not installed (skip; in CI, fail);
+- :func:`make_team`: the toy project as a team's hub, with a git origin and a DVC :class:`Remote`
+  (a directory, S3), pushed; :meth:`Team.clone` stands for another machine.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +139,13 @@ def dvc_json(repo: Path, *args: str) -> Any:
     return json.loads(run(repo, sys.executable, "-m", "dvc", *args, "--json").stdout)
 
 
+def missing(what: str) -> None:
+    """Skip the test for want of ``what`` (a tool, a package); in CI (``CI`` set), fail it."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what}: .ci/run installs it; in CI this test does not skip")
+    pytest.skip(what)
+
+
 def wait_for_queue(repo: Path, timeout: float) -> None:
     """Until ``dvc queue status`` in ``repo`` shows nothing queued or running; a failed
     experiment, or ``timeout`` seconds, fails the test."""
@@ -196,3 +207,60 @@ def toy_project(factory: pytest.TempPathFactory, to: Path) -> Path:
             done.touch()
     shutil.copytree(built, to, symlinks=True)
     return to
+
+
+# --- a team: git origin, DVC remote, clones ---------------------------------------------------
+
+
+@dataclass
+class Remote:
+    """The team's DVC remote ``store``: its ``url`` and ``settings`` are committed in
+    .dvc/config; its ``secrets`` (credentials) are each machine's own, in the git-ignored
+    .dvc/config.local, set again on every clone."""
+
+    url: str
+    settings: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+
+    def add_to(self, repo: Path) -> None:
+        dvc(repo, "remote", "add", "-d", "store", self.url)
+        for key, value in self.settings.items():
+            dvc(repo, "remote", "modify", "store", key, value)
+        self.give_secrets(repo)
+
+    def give_secrets(self, repo: Path) -> None:
+        for key, value in self.secrets.items():
+            dvc(repo, "remote", "modify", "--local", "store", key, value)
+
+
+@dataclass
+class Team:
+    """A bare git ``origin`` and the ``hub`` that pushed to it and to ``remote``, in ``root``."""
+
+    root: Path
+    hub: Path
+    origin: Path
+    remote: Remote
+
+    def clone(self, name: str, secrets: bool = True) -> Path:
+        """Another machine: a clone of origin, with the remote's credentials of its own in
+        .dvc/config.local (without ``secrets``, none: the environment may hold them)."""
+        path = self.root / name
+        git(self.root, "clone", "-q", str(self.origin), str(path))
+        if secrets:
+            self.remote.give_secrets(path)
+        return path
+
+
+def make_team(factory: pytest.TempPathFactory, root: Path, remote: Remote) -> Team:
+    """A :class:`Team` in ``root``: the hub a :func:`toy_project` with ``remote`` as its DVC
+    remote, committed and pushed to a new bare origin, with its outputs and the run cache."""
+    hub, origin = root / "hub", root / "origin.git"
+    toy_project(factory, hub)
+    git(root, "init", "-q", "--bare", "-b", "main", str(origin))
+    remote.add_to(hub)
+    git(hub, "commit", "-qam", "the team's DVC remote")
+    git(hub, "remote", "add", "origin", str(origin))
+    git(hub, "push", "-q", "origin", "main")
+    dvc(hub, "push", "--run-cache")
+    return Team(root, hub, origin, remote)

@@ -13,7 +13,6 @@ fails the test; elsewhere it skips.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from repo_kit import TOY_VARIANTS, dvc, dvc_json, edit_params, toy_project
+from repo_kit import TOY_VARIANTS, dvc, dvc_json, edit_params, missing, toy_project
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools" / "vega"))
@@ -55,12 +54,6 @@ window.addEventListener("load", () => setTimeout(() => {
 }, 2000));
 </script>
 """
-
-
-def missing(what: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{what}: .ci/run installs it; in CI this test does not skip")
-    pytest.skip(what)
 
 
 def browser(*args: str) -> str:
