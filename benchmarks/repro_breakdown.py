@@ -143,9 +143,7 @@ def main(argv: list[str]) -> None:
         f"clean `dvc repro` of {rev}: {total:.1f} s, {len(stages)} stages; DVC's floor "
         f"(stub commands): {floor_seconds:.1f} s ({per_stage_floor:.2f} s a stage)\n"
     )
-    print(
-        "| stage | n | wall s | reported work s | start-up s | DVC floor s | rest s |"
-    )
+    print("| stage | n | wall s | reported work s | start-up s | DVC floor s | rest s |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     sums = [0.0] * 5
     for kind, values in kinds.items():
