@@ -19,7 +19,7 @@ from types import ModuleType
 
 from lrlab.base.entrypoint import run
 
-COMMANDS = ("gate", "seeds", "predict")  # a new command: its module, and its name here
+COMMANDS = ("gate", "seeds", "predict", "sweep")  # a new command: its module, and its name here
 
 
 def command_module(name: str) -> ModuleType:
