@@ -1,0 +1,144 @@
+"""`lrlab sweep`'s checks before any Ray task starts, with no cluster: the grid as `dvc exp run
+-S` reads it, each configuration against the params schema, what is swept (the commit on the
+git remote and the uncommitted changes) or what to do first, and the closing table."""
+
+from __future__ import annotations
+
+import pytest
+from repo_kit import git, write_params
+
+from lrlab.base.errors import ConfigError, LrlabError
+from lrlab.sweep import grid, table, workspace
+from lrlab.sweep.task import Outcome, one_line
+
+LR = "variants.linear_toy.optimizer.lr"
+
+
+def test_the_grid_is_every_combination_in_dvc_exp_run_syntax():
+    configs = grid.configurations([f"{LR}=0.1,0.01", "seed=range(1,4)"])
+    assert len(configs) == 6
+    assert configs[0] == (f"{LR}=0.1", "seed=1") and configs[-1] == (f"{LR}=0.01", "seed=3")
+    assert grid.changed_keys(configs) == [LR, "seed"]
+    assert grid.configurations(["epochs=choice(5,7)"]) == [("epochs=5",), ("epochs=7",)]
+
+
+@pytest.mark.parametrize(
+    ("settings", "said"),
+    [
+        ([], "nothing to sweep"),
+        ([f"{LR}=(0.1"], "as for `dvc exp run -S`"),
+        (["other.yaml:a=1,2"], "params.yaml keys only"),
+    ],
+)
+def test_a_grid_that_cannot_be_read_says_how_to_write_one(settings, said):
+    with pytest.raises(ConfigError) as error:
+        grid.configurations(settings)
+    assert said in str(error.value)
+
+
+@pytest.fixture
+def params(tmp_path):
+    write_params(tmp_path)
+    return tmp_path / "params.yaml"
+
+
+def test_each_configuration_is_checked_against_the_schema_by_its_number(params):
+    grid.check(params, grid.configurations([f"{LR}=0.1,0.01"]))  # valid: no error
+    with pytest.raises(ConfigError) as error:
+        grid.check(params, grid.configurations([f"{LR}=0.1,-1"]))
+    said = str(error.value)
+    assert said.startswith(f"configuration 2 ({LR}=-1): params.yaml has invalid values")
+    assert f"{LR} = -1" in said and "greater than 0" in said
+    with pytest.raises(ConfigError, match="must exist in params.yaml") as error:
+        grid.check(params, grid.configurations(["variants.linear_toy.optimizer.lrr=1"]))
+    assert "configuration 1" in str(error.value)
+
+
+def test_the_swept_variants_are_those_named_or_all_for_a_top_level_key():
+    names = ["linear_toy", "study_hours", "two_clusters"]
+    configs = grid.configurations([f"{LR}=1,2", "variants.two_clusters.epochs=3"])
+    assert grid.swept_variants(configs, names) == ["linear_toy", "two_clusters"]
+    assert grid.swept_variants(grid.configurations(["seed=1,2"]), names) == names
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A committed git repository with params.yaml, and a bare origin it was pushed to."""
+    root, origin = tmp_path / "project", tmp_path / "origin.git"
+    root.mkdir()
+    write_params(root)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "baseline")
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(root, "remote", "add", "origin", "../origin.git")  # relative: the workers need it whole
+    git(root, "push", "-q", "origin", "main")
+    return root
+
+
+def test_a_clean_pushed_workspace_is_swept_as_its_commit(project):
+    snapshot = workspace.take(project)
+    assert snapshot.commit == git(project, "rev-parse", "HEAD").strip()
+    assert snapshot.url == str((project.parent / "origin.git").resolve())
+    assert snapshot.patch == b"" and not snapshot.changed and not snapshot.untracked
+    assert snapshot.describe() == f"sweeping commit {snapshot.commit[:7]} (main) of {snapshot.url}"
+
+
+def test_uncommitted_changes_are_swept_and_untracked_files_named(project):
+    (project / "params.yaml").write_text((project / "params.yaml").read_text() + "# edited\n")
+    (project / "notes.txt").write_text("mine\n")
+    snapshot = workspace.take(project)
+    assert b"+# edited" in snapshot.patch and snapshot.changed == ("params.yaml",)
+    said = snapshot.describe()
+    assert "plus the workspace's uncommitted changes to params.yaml" in said
+    assert "not swept, untracked: notes.txt (git add them to include them)" in said
+
+
+def test_an_unpushed_commit_says_to_push_it_first(project):
+    (project / "params.yaml").write_text((project / "params.yaml").read_text() + "# edited\n")
+    git(project, "commit", "-qam", "not pushed")
+    with pytest.raises(LrlabError) as error:
+        workspace.take(project)
+    said = str(error.value)
+    assert "is not on git remote 'origin'" in said and "git push origin main" in said
+
+
+def test_no_git_remote_says_how_to_add_one(project):
+    git(project, "remote", "remove", "origin")
+    with pytest.raises(LrlabError, match="no git remote 'origin'.*git remote add origin URL"):
+        workspace.take(project)
+
+
+def test_not_a_repository_is_said(tmp_path):
+    with pytest.raises(LrlabError, match="is not a git repository"):
+        workspace.take(tmp_path)
+
+
+def test_a_refused_remote_is_named_with_how_to_give_credentials():
+    said = workspace.remote_problem("store", "s3://b/dvc", "An error occurred (403): Forbidden")
+    assert said.startswith("DVC remote 'store' (s3://b/dvc) refused this machine's credentials")
+    assert "dvc remote modify --local store" in said
+    assert workspace.remote_problem("store", "s3://b", "timed out\nmore") == (
+        "DVC remote 'store' (s3://b) could not be reached: timed out"
+    )
+
+
+def test_a_failed_step_is_one_line_lrlabs_own_error_first():
+    said = (
+        "Running stage 'train@x':\nerror (train): the loss became nan\nERROR: failed to reproduce"
+    )
+    assert one_line(said, "?") == "error (train): the loss became nan"
+    assert one_line("a\nERROR: failed to push\n", "?") == "ERROR: failed to push"
+    assert one_line("", "exited with 1") == "exited with 1"
+
+
+def test_the_table_shows_each_configuration_its_values_and_headline_metrics():
+    configs = {1: (f"{LR}=0.1", "seed=1"), 2: (f"{LR}=9", "seed=1")}
+    outcomes = [
+        Outcome(1, "s-1", "trained", {"linear_toy": {"train": {"loss": 0.0123456}}}),
+        Outcome(2, "s-2", "failed", error="error (train): diverged"),
+    ]
+    lines = table.lines(outcomes, configs, [LR], ["linear_toy"])
+    assert lines[0] == f"| Experiment | Status | {LR} | linear_toy train.loss |"
+    assert lines[2] == "| s-1 | trained | 0.1 | 0.01235 |"
+    assert lines[3] == "| s-2 | failed: error (train): diverged | 9 | — |"
