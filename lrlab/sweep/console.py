@@ -44,9 +44,11 @@ def run_sweep(
     )
 
     def report(outcome: Outcome, attempts: int) -> None:
-        again = f", attempt {attempts}" if attempts > 1 else ""
+        where = [f"node {outcome.node[:8]}"] if outcome.node else []
+        where += [f"attempt {attempts}"] if attempts > 1 else []
+        where += [f"{sum(outcome.seconds.values()):.1f} s"] if outcome.seconds else []
         what = outcome.error if outcome.status == "failed" else outcome.status
-        bar.write(f"  {outcome.name}: {what}{again}", file=sys.stderr)
+        bar.write(f"  {outcome.name}: {what} ({', '.join(where)})", file=sys.stderr)
         bar.update(1)
 
     def progress(counts: dict[str, int]) -> None:

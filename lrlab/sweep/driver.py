@@ -112,7 +112,7 @@ def connect(address: str | None) -> None:
             ray.init(address=address, **quiet)
         else:
             os.environ.setdefault("RAY_NODE_IP_ADDRESS", "127.0.0.1")
-            ray.init(_node_ip_address="127.0.0.1", **quiet)
+            ray.init(address="local", _node_ip_address="127.0.0.1", **quiet)  # a new one
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
         raise LrlabError(
