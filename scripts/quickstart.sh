@@ -2,13 +2,13 @@
 # Set up lrlab in ./.venv (exact versions from requirements.lock), then run either the whole
 # pipeline (`dvc repro`) or the test suite. Needs only Python 3.11 and the package registries.
 #   bash scripts/quickstart.sh pipeline   # install + dvc repro
-#   bash scripts/quickstart.sh test       # install (with dev tools and S3 support) + pytest
+#   bash scripts/quickstart.sh test       # install (dev tools, S3 and Ray support) + pytest
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-}"
 case "$what" in
   pipeline) extras="" ;;
-  test) extras="[dev,s3]" ;;  # tests/test_s3.py pushes to a real S3 server
+  test) extras="[dev,s3,cluster]" ;;  # real S3 and Ray: tests/test_s3.py, test_ray_cluster.py
   *) echo "usage: bash scripts/quickstart.sh pipeline|test" >&2; exit 2 ;;
 esac
 python="${PYTHON:-python3.11}"
