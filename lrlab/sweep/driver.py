@@ -18,7 +18,7 @@ from lrlab.sweep import grid, workspace
 from lrlab.sweep.task import Job, Outcome, one_line, run_job
 
 CANCEL_GRACE_S = 30  # for cancelled tasks to kill their subprocesses and remove their clones
-PASSED_ENV = ("DATA_MIRROR", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+PASSED_ENV = ("DATA_MIRROR", "AWS_")  # the mirror, and AWS credentials and settings
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def plan(
         digest = hashlib.sha256(snapshot.commit.encode() + snapshot.patch)
         digest.update(repr(configs).encode())
         prefix = f"sweep-{digest.hexdigest()[:6]}"
-    env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
+    env = {name: value for name, value in os.environ.items() if name.startswith(PASSED_ENV)}
     if "DATA_MIRROR" in env:  # the tasks run in clones elsewhere: a relative path means nothing
         env["DATA_MIRROR"] = str(Path(env["DATA_MIRROR"]).resolve())
     jobs = [
@@ -135,7 +135,10 @@ def run(
     task = ray.remote(_task).options(
         num_cpus=1, max_retries=retries, retry_exceptions=False, scheduling_strategy="SPREAD"
     )
-    board = ray.remote(Board).options(num_cpus=0).remote()
+    # on the head, which lives as long as the cluster (the driver's own node may be a worker)
+    head = {"node:__internal_head__": 0.001}
+    board = ray.remote(Board).options(num_cpus=0, resources=head).remote()
+    starts: dict[int, int] = {}
     waiting, pending, outcomes = list(plan.jobs), {}, {}
     try:
         while waiting or pending:
@@ -143,7 +146,7 @@ def run(
                 job = waiting.pop(0)
                 pending[task.remote(job, board)] = job
             done, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
-            starts = ray.get(board.read.remote())
+            starts = read(board, starts)
             for ref in done:
                 job = pending.pop(ref)
                 outcomes[job.index] = collect(ref, job)
@@ -156,6 +159,17 @@ def run(
         cancel(list(pending))
         raise
     return [outcomes[job.index] for job in plan.jobs]
+
+
+def read(board: object, last: dict[int, int]) -> dict[int, int]:
+    """The board's counts; the last ones if it is gone (it lives beside this driver, and
+    counts only for the progress display)."""
+    import ray
+
+    try:
+        return ray.get(board.read.remote(), timeout=5)  # type: ignore[attr-defined]
+    except ray.exceptions.RayError:
+        return last
 
 
 def collect(ref: object, job: Job) -> Outcome:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lrlab.base import layout
+from lrlab.sweep import workspace
 from lrlab.sweep.workspace import remote_problem
 
 RAN, RESTORED = "Running stage '", "is cached - skipping run"
@@ -189,11 +190,17 @@ def _run(worker: Worker, node: str) -> Outcome:
     except StepFailed as exc:
         raise StepFailed(remote_problem(job.dvc_remote, job.dvc_url, exc.args[0])) from exc
     sets = [arg for override in job.overrides for arg in ("-S", override)]
-    said = worker.dvc("run", "exp", "run", "--pull", "--name", job.name, *sets, *job.targets)
+    try:
+        said = worker.dvc("run", "exp", "run", "--pull", "--name", job.name, *sets, *job.targets)
+    except StepFailed as exc:  # --pull reaches the remote between stages
+        if workspace.remote_trouble(exc.args[0]):
+            raise StepFailed(remote_problem(job.dvc_remote, job.dvc_url, exc.args[0])) from exc
+        raise
     status = "trained" if RAN in said else "restored"
     metrics = worker.metrics()
     try:
-        worker.dvc("push", "push", "--run-cache", *job.targets)
+        deps = ("--with-deps",) if job.targets else ()  # the targets' upstream outputs too
+        worker.dvc("push", "push", "--run-cache", *deps, *job.targets)
     except StepFailed as exc:
         raise StepFailed(remote_problem(job.dvc_remote, job.dvc_url, exc.args[0])) from exc
     for attempt in range(PUSH_TRIES):

@@ -129,10 +129,19 @@ def dvc_remote(root: Path) -> DvcRemote:
     return DvcRemote(name, url)
 
 
+REFUSED = ("403", "Forbidden", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch")
+UNREACHABLE = ("Could not connect", "failed to connect", "Connection refused", "timed out")
+
+
+def remote_trouble(said: str) -> bool:
+    """Whether DVC's error ``said`` is about reaching its remote."""
+    return any(word in said for word in (*REFUSED, *UNREACHABLE))
+
+
 def remote_problem(name: str, url: str, said: str) -> str:
     """The one wording of a DVC remote that refused or could not be reached."""
     first = said.strip().splitlines()[0] if said.strip() else "no answer"
-    if any(word in said for word in ("403", "Forbidden", "AccessDenied", "InvalidAccessKeyId")):
+    if any(word in said for word in REFUSED):
         return (
             f"DVC remote '{name}' ({url}) refused this machine's credentials ({first}). Set "
             f"them with `dvc remote modify --local {name} access_key_id ...` and "
