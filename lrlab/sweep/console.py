@@ -58,6 +58,7 @@ def run_sweep(
         outcomes = driver.run(plan, max_parallel, retries, report, progress)
     except KeyboardInterrupt:
         bar.close()
+        driver.disconnect()
         print(
             "sweep interrupted: its running tasks were cancelled, and no half-pushed experiment "
             "is left (an experiment's data is pushed before its git ref). Rerun the same command "

@@ -120,6 +120,13 @@ def connect(address: str | None) -> None:
         ) from exc
 
 
+def disconnect() -> None:
+    """Leave the cluster; a Ray started by :func:`connect` stops with its processes."""
+    import ray
+
+    ray.shutdown()
+
+
 def run(
     plan: Plan,
     max_parallel: int | None,
