@@ -29,6 +29,7 @@ from repo_kit import (
     edit_params,
     environment,
     run,
+    start_queue,
     toy_project,
     wait_for_queue,
 )
@@ -94,7 +95,7 @@ def sweep(repo: Path, jobs: int) -> dict[float, dict]:
     values = ",".join(map(str, LRS))  # Hydra's sweep syntax, as docs/experiments.md shows it
     setting = f"variants.linear_toy.optimizer.lr=choice({values})"
     dvc(repo, "exp", "run", "--queue", "-S", setting, TARGET)
-    dvc(repo, "queue", "start", "-j", str(jobs))
+    start_queue(repo, jobs)
     wait_for_queue(repo, timeout=600)
     shown = dvc_json(repo, "exp", "show")
     results = {}
