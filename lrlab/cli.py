@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     """The ``lrlab`` console script: :func:`dispatch` with one-paragraph errors."""
     args = sys.argv[1:] if argv is None else argv
     name = args[0] if args and args[0] in COMMANDS else "lrlab"
-    run(dispatch, args, name=name)
+    run(dispatch, args, name=name, exiting=argv is None)  # None: the console script
 
 
 if __name__ == "__main__":

@@ -13,15 +13,17 @@ from __future__ import annotations
 import logging
 
 from lrlab.base import layout
+from lrlab.base.entrypoint import heavy_imports
 from lrlab.base.stage_args import parse_variant_args, run
 from lrlab.core.binding import load_bound
 from lrlab.core.config import ParamsFile
-from lrlab.core.model_file import read_model_file
-from lrlab.train.evaluate_variant import evaluate_variant
 
 
 def main(argv: list[str]) -> None:
     args = parse_variant_args("python -m stages.evaluate", __doc__, argv)
+    with heavy_imports():  # torch and matplotlib
+        from lrlab.core.model_file import read_model_file
+        from lrlab.train.evaluate_variant import evaluate_variant
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     variant = ParamsFile(args.params or args.root / "params.yaml").variant(args.variant)
     variant, arrays = load_bound(args.root, args.variant, variant)

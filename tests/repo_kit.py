@@ -7,7 +7,8 @@
 - :func:`toy_project`: this project's pipeline in a git + DVC repository with the toy lesson
   variants reproduced and committed, built once per test session and copied per test;
 - :func:`run`, :func:`git`, :func:`dvc`, :func:`dvc_json`: subprocesses with this interpreter's
-  tools first on ``PATH``, one OpenMP thread and no DVC usage reports; :func:`wait_for_queue`;
+  tools first on ``PATH``, one OpenMP thread and no DVC usage reports; :func:`start_queue`
+  and :func:`wait_for_queue` for DVC's experiment queue;
 - :func:`missing`: a tool or package a test needs is not installed (skip; in CI, fail);
 - :func:`make_team`: the toy project as a team's hub, with a git origin and a DVC :class:`Remote`
   (a directory, S3), pushed; :meth:`Team.clone` stands for another machine.
@@ -21,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -146,17 +148,42 @@ def missing(what: str) -> None:
     pytest.skip(what)
 
 
+def start_queue(repo: Path, jobs: int) -> None:
+    """``dvc queue start -j jobs`` in ``repo``, returning once the workers are started. The
+    workers it spawns inherit its output streams: read through pipes (:func:`run`), the
+    command would last until the last worker exits, the idle quarter of a minute DVC's
+    workers wait for more work included. Then :func:`wait_for_queue`."""
+    with tempfile.TemporaryFile() as out:
+        done = subprocess.run(
+            [sys.executable, "-m", "dvc", "queue", "start", "-j", str(jobs)],
+            cwd=repo,
+            env=environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        out.seek(0)
+        said = out.read().decode(errors="replace")
+    assert done.returncode == 0, f"dvc queue start -j {jobs}:\n{said}"
+
+
 def wait_for_queue(repo: Path, timeout: float) -> None:
-    """Until ``dvc queue status`` in ``repo`` shows nothing queued or running; a failed
-    experiment, or ``timeout`` seconds, fails the test."""
+    """Until the experiment queue of ``repo`` (what ``dvc queue status`` lists) has nothing
+    queued or running; a failed experiment, or ``timeout`` seconds, fails the test. Polled
+    in this process through DVC's API: a ``dvc queue status`` a second would take a core's
+    half from the experiments it waits for."""
+    from dvc.repo import Repo
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status = dvc(repo, "queue", "status")
-        if not any(word in status for word in ("Queued", "Running")):
-            assert "Failed" not in status, status
+        with Repo(str(repo)) as dvc_repo:
+            tasks = dvc_repo.experiments.celery_queue.status()
+        states = {task["status"] for task in tasks}
+        if not states & {"Queued", "Running"}:
+            assert "Failed" not in states, tasks
             return
         time.sleep(1)
-    pytest.fail(f"the queue did not finish in {timeout} s:\n{status}")
+    pytest.fail(f"the queue did not finish in {timeout} s:\n{tasks}")
 
 
 # --- this project under git and DVC -------------------------------------------------------
@@ -216,21 +243,35 @@ def toy_project(factory: pytest.TempPathFactory, to: Path) -> Path:
 class Remote:
     """The team's DVC remote ``store``: its ``url`` and ``settings`` are committed in
     .dvc/config; its ``secrets`` (credentials) are each machine's own, in the git-ignored
-    .dvc/config.local, set again on every clone."""
+    .dvc/config.local, set again on every clone.
+
+    Written as `dvc remote add -d store URL` and `dvc remote modify [--local] store KEY VALUE`
+    write them, through the same DVC config code, in this process: a DVC start-up (a second)
+    less per key and machine. tests/test_open_layout.py runs `dvc remote add -d` itself, and
+    tests/test_s3.py `dvc remote modify --local`."""
 
     url: str
     settings: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
 
     def add_to(self, repo: Path) -> None:
-        dvc(repo, "remote", "add", "-d", "store", self.url)
-        for key, value in self.settings.items():
-            dvc(repo, "remote", "modify", "store", key, value)
+        with _dvc_config(repo, "repo") as conf:
+            conf["remote"]["store"] = {"url": self.url, **self.settings}
+            conf["core"]["remote"] = "store"
         self.give_secrets(repo)
 
     def give_secrets(self, repo: Path) -> None:
-        for key, value in self.secrets.items():
-            dvc(repo, "remote", "modify", "--local", "store", key, value)
+        if self.secrets:
+            with _dvc_config(repo, "local") as conf:
+                conf["remote"].setdefault("store", {}).update(self.secrets)
+
+
+def _dvc_config(repo: Path, level: str) -> Any:
+    """DVC's editor of ``repo``'s config file at ``level`` (``repo``: .dvc/config, ``local``:
+    .dvc/config.local), as the `dvc remote` commands use it: checked against DVC's schema."""
+    from dvc.config import Config
+
+    return Config(dvc_dir=str(repo / ".dvc")).edit(level)
 
 
 @dataclass

@@ -104,6 +104,9 @@ class SeaweedS3:
             "-ip=127.0.0.1",
             "-ip.bind=127.0.0.1",  # master, volume, filer and (through -s3.ip.bind) S3
             "-master.telemetry=false",
+            # one master: a restart resumes its Raft state, then waits this long for a leader
+            # that never comes before it leads itself (10 s by default)
+            "-master.electionTimeout=1s",
             f"-dir={self.root / 'data'}",
             "-master.volumeSizeLimitMB=64",  # small volume files on disk
             "-volume.max=0",  # as many volumes as the disk allows

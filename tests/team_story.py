@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sys
 
-from repo_kit import RAN, TOY_VARIANTS, Team, dvc, dvc_json, run, wait_for_queue
+from repo_kit import RAN, TOY_VARIANTS, Team, dvc, dvc_json, run, start_queue, wait_for_queue
 
 from lrlab.base import layout
 
@@ -40,7 +40,7 @@ def check_a_sweep_travels_from_a_worker_to_the_hub_and_a_third_machine(team: Tea
     dvc(worker, "pull", "--allow-missing")
     setting = f"variants.linear_toy.seed_offset=range({SWEEP[0]},{SWEEP[-1] + 1})"  # Hydra's
     dvc(worker, "exp", "run", "--queue", "-S", setting, TARGET)
-    dvc(worker, "queue", "start", "-j", "1")
+    start_queue(worker, jobs=1)
     wait_for_queue(worker, timeout=300)
     dvc(worker, "exp", "push", "--run-cache", "origin")
 

@@ -16,7 +16,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from repo_kit import TOY_VARIANTS, Remote, Team, dvc, git, make_team, run, wait_for_queue
+from repo_kit import (
+    TOY_VARIANTS,
+    Remote,
+    Team,
+    dvc,
+    git,
+    make_team,
+    run,
+    start_queue,
+    wait_for_queue,
+)
 from team_story import check_a_fresh_clone_runs_no_stage
 
 from lrlab.base import layout
@@ -46,7 +56,7 @@ def test_a_queued_experiment_finds_a_relative_data_mirror(team, monkeypatch):
     machine = team.clone("queued")
     monkeypatch.setenv("DATA_MIRROR", os.path.relpath(MIRROR, machine))
     dvc(machine, "exp", "run", "--queue", "download@exam-scores")
-    dvc(machine, "queue", "start", "-j", "1")
+    start_queue(machine, jobs=1)
     wait_for_queue(machine, timeout=300)
     logs = dvc(machine, "queue", "logs", dvc(machine, "exp", "ls", "--name-only").split()[-1])
     assert "download exam-scores: 1 file(s)" in logs, logs

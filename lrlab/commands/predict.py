@@ -31,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from lrlab.predict.run import predict_command  # imports torch
+    from lrlab.base.entrypoint import heavy_imports
+
+    with heavy_imports():
+        from lrlab.predict.run import predict_command  # imports torch
 
     predict_command(args.variant, args.input, args.output, args.model, args.root)
