@@ -1,9 +1,9 @@
 """`lrlab sweep` end to end: the toy project's team (git origin, an S3 remote on SeaweedFS)
 sweeps on a real two-node Ray cluster, all in one loopback-only network namespace
-(tests/ray_cluster.py), and the faults of issue #23: a diverging configuration, the same
+(tests/ray_cluster.py), and every fault of issue #23: a diverging configuration, the same
 sweep again, two sweeps at once, wrong S3 credentials, an unpushed commit, the S3 server
-stopped during a push, and Ctrl-C. (A node killed mid-task: tests/test_ray_cluster.py.) One
-cluster, one S3 server and one team for the file, in file order."""
+stopped during a push, Ctrl-C, and a worker node killed mid-task. One cluster, one S3 server
+and one team for the file, in file order (the node is killed last)."""
 
 from __future__ import annotations
 
@@ -275,3 +275,31 @@ def test_ctrl_c_cancels_every_task_and_leaves_no_half_pushed_experiment(world, t
     assert trains and not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], alive
     assert set(Path("/tmp").glob("lrlab-sweep-*")) == clones_before, "a clone was left"
     assert not [name for name in experiments(team) if name.startswith("stop-")]
+
+
+def test_a_worker_node_killed_mid_task_is_retried_and_each_result_arrives_once(world):
+    """Two configurations on two 1-CPU nodes: one trains on the worker node, which is then
+    killed; its task is retried on the head once the other is done."""
+    team, cluster, _ = world
+    machine = team.clone("node-lost")
+    args = ("--address", cluster.address, "--max-parallel", "2", "--retries", "1", "--name", "lost")
+    running = start(machine, *args, "-S", f"{EPOCHS}={SLOW + 2},{SLOW + 3}", TARGET)
+    try:
+        wait_for(
+            lambda: running.poll() is not None or running_command(cluster.nodes[1].pids(), TRAIN),
+            300,
+            "training on the worker node",
+        )
+        if running.poll() is not None:
+            pytest.fail(f"the sweep ended before the node was killed:\n{running.stderr.read()}")
+        cluster.kill_node(1)
+        out, err = running.communicate(timeout=600)
+    finally:
+        if running.poll() is None:
+            running.kill()
+    assert running.returncode == 0, err
+    lines = finished(err)
+    assert sorted(lines) == ["lost-1", "lost-2"] and "attempt 2" in err, err
+    assert {what for what, _ in lines.values()} == {"trained"}
+    assert sorted(rows(out)) == ["lost-1", "lost-2"]
+    assert [n for n in experiments(team) if n.startswith("lost-")] == ["lost-1", "lost-2"]
