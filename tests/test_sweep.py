@@ -278,28 +278,35 @@ def test_ctrl_c_cancels_every_task_and_leaves_no_half_pushed_experiment(world, t
 
 
 def test_a_worker_node_killed_mid_task_is_retried_and_each_result_arrives_once(world):
-    """Two configurations on two 1-CPU nodes: one trains on the worker node, which is then
-    killed; its task is retried on the head once the other is done."""
+    """Two configurations while the head's CPU is held: the first can only train on the
+    worker node, which is then killed; with the head free again, that task is retried there
+    and the second runs beside it or after it."""
     team, cluster, _ = world
+    assert cluster.nodes[1].node_id in cluster.alive().values(), "the worker node is gone"
     machine = team.clone("node-lost")
     args = ("--address", cluster.address, "--max-parallel", "2", "--retries", "1", "--name", "lost")
-    running = start(machine, *args, "-S", f"{EPOCHS}={SLOW + 2},{SLOW + 3}", TARGET)
+    running = None
     try:
-        wait_for(
-            lambda: running.poll() is not None or running_command(cluster.nodes[1].pids(), TRAIN),
-            300,
-            "training on the worker node",
-        )
-        if running.poll() is not None:
-            pytest.fail(f"the sweep ended before the node was killed:\n{running.stderr.read()}")
-        cluster.kill_node(1)
+        with cluster.busy(0):
+            running = start(machine, *args, "-S", f"{EPOCHS}={SLOW + 2},{SLOW + 3}", TARGET)
+            on_worker = wait_for(
+                lambda: (
+                    running.poll() is not None or running_command(cluster.nodes[1].pids(), TRAIN)
+                ),
+                300,
+                "training on the worker node",
+            )
+            if running.poll() is not None:
+                pytest.fail(f"the sweep ended before the node was killed:\n{running.stderr.read()}")
+            cluster.kill_node(1)
         out, err = running.communicate(timeout=600)
     finally:
-        if running.poll() is None:
+        if running and running.poll() is None:
             running.kill()
-    assert running.returncode == 0, err
+    assert on_worker and running.returncode == 0, err
     lines = finished(err)
     assert sorted(lines) == ["lost-1", "lost-2"] and "attempt 2" in err, err
     assert {what for what, _ in lines.values()} == {"trained"}
+    assert {node for _, node in lines.values()} == {cluster.nodes[0].node_id[:8]}, err
     assert sorted(rows(out)) == ["lost-1", "lost-2"]
     assert [n for n in experiments(team) if n.startswith("lost-")] == ["lost-1", "lost-2"]
