@@ -92,6 +92,17 @@ def test_uncommitted_changes_are_swept_and_untracked_files_named(project):
     said = snapshot.describe()
     assert "plus the workspace's uncommitted changes to params.yaml" in said
     assert "not swept, untracked: notes.txt (git add them to include them)" in said
+    assert "dvc.lock" not in said
+
+
+def test_an_uncommitted_repro_says_to_commit_it_for_dvc_exp_show(project):
+    (project / "dvc.lock").write_text("schema: '2.0'\nstages: {}\n")
+    git(project, "add", "dvc.lock")
+    snapshot = workspace.take(project)
+    assert snapshot.changed == ("dvc.lock",)
+    said = snapshot.describe()
+    assert "note: dvc.lock is uncommitted, so `dvc exp show` compares" in said
+    assert "git commit -am 'dvc repro' && git push origin main" in said
 
 
 def test_an_unpushed_commit_says_to_push_it_first(project):
