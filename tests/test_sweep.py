@@ -42,7 +42,9 @@ def world(tmp_path_factory) -> Iterator[tuple[Team, RayCluster, SeaweedS3]]:
     except ImportError:
         missing("dvc-s3 (pip install -c requirements.lock -e '.[s3]')")
     root = tmp_path_factory.mktemp("sweep")
-    with loopback_namespace():
+    with loopback_namespace(), pytest.MonkeyPatch.context() as env:
+        # the nodes' and the tasks' own cache: not one an earlier run left (it would restore)
+        env.setenv("LRLAB_SWEEP_CACHE", str(root / "node-cache"))
         with seaweed_s3(root / "s3") as s3, ray_cluster(root / "ray", nodes=2) as cluster:
             secrets = {"access_key_id": s3.access_key, "secret_access_key": s3.secret_key}
             remote = Remote(s3.url("dvc"), {"endpointurl": s3.endpoint}, secrets)
@@ -297,7 +299,11 @@ def test_a_worker_node_killed_mid_task_is_retried_and_each_result_arrives_once(w
                 "training on the worker node",
             )
             if running.poll() is not None:
-                pytest.fail(f"the sweep ended before the node was killed:\n{running.stderr.read()}")
+                nodes = {node.node_id[:8]: len(node.pids()) for node in cluster.nodes}
+                pytest.fail(
+                    f"the sweep ended before the node was killed (nodes and their process "
+                    f"counts: {nodes}):\n{running.stderr.read()}"
+                )
             cluster.kill_node(1)
         out, err = running.communicate(timeout=600)
     finally:
