@@ -14,6 +14,7 @@ namespace with only 127.0.0.1, so it needs root. One CPU per node; the configura
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -67,6 +68,7 @@ def main() -> None:
 
     factory = Folders(Path(tempfile.mkdtemp(prefix="sweep-bench-")))
     root = factory.mktemp("sweep-bench")
+    os.environ["LRLAB_SWEEP_CACHE"] = str(root / "node-cache")  # nothing restored from before
     with loopback_namespace(), seaweed_s3(root / "s3") as s3:
         secrets = {"access_key_id": s3.access_key, "secret_access_key": s3.secret_key}
         remote = Remote(s3.url("dvc"), {"endpointurl": s3.endpoint}, secrets)

@@ -24,6 +24,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -59,6 +60,23 @@ FAST_FAILURE = {
     "RAY_health_check_timeout_ms": "500",
     "RAY_health_check_failure_threshold": "3",
 }
+
+# a driver that holds a node's CPUs (argv: address, node id, CPUs) until its stdin closes
+HOLD = """
+import sys, ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+class Holder:
+    def ready(self):
+        return True
+
+ray.init(address=sys.argv[1], log_to_driver=False, include_dashboard=False)
+pin = NodeAffinitySchedulingStrategy(sys.argv[2], soft=False)
+holder = ray.remote(Holder).options(num_cpus=int(sys.argv[3]), scheduling_strategy=pin).remote()
+ray.get(holder.ready.remote())
+print("held", flush=True)
+sys.stdin.read()
+"""
 
 
 @contextmanager
@@ -272,6 +290,22 @@ class RayCluster:
         """Kill worker node ``index``, every process of it, as if its machine died."""
         assert index > 0, "the head goes with stop()"
         self.nodes[index].kill()
+
+    @contextmanager
+    def busy(self, index: int, timeout: float = 120) -> Iterator[None]:
+        """Node ``index``'s CPUs held by an actor pinned to it, so that Ray places tasks on
+        the other nodes; released on the way out (its driver, a subprocess, exits)."""
+        node = self.nodes[index]
+        command = [sys.executable, "-c", HOLD, self.address, node.node_id, str(self.num_cpus)]
+        holder = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=self.env()
+        )
+        try:
+            ready = holder.stdout.readline() if holder.stdout else ""
+            assert ready == "held\n", f"node {index}'s CPUs not held ({holder.poll()})"
+            yield
+        finally:
+            holder.communicate(timeout=timeout)  # stdin closed: the driver leaves
 
     def pids(self) -> set[int]:
         return set().union(*(node.pids() for node in self.nodes))

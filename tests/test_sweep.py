@@ -1,9 +1,9 @@
 """`lrlab sweep` end to end: the toy project's team (git origin, an S3 remote on SeaweedFS)
 sweeps on a real two-node Ray cluster, all in one loopback-only network namespace
-(tests/ray_cluster.py), and the faults of issue #23: a diverging configuration, the same
+(tests/ray_cluster.py), and every fault of issue #23: a diverging configuration, the same
 sweep again, two sweeps at once, wrong S3 credentials, an unpushed commit, the S3 server
-stopped during a push, and Ctrl-C. (A node killed mid-task: tests/test_ray_cluster.py.) One
-cluster, one S3 server and one team for the file, in file order."""
+stopped during a push, Ctrl-C, and a worker node killed mid-task. One cluster, one S3 server
+and one team for the file, in file order (the node is killed last)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ def world(tmp_path_factory) -> Iterator[tuple[Team, RayCluster, SeaweedS3]]:
     except ImportError:
         missing("dvc-s3 (pip install -c requirements.lock -e '.[s3]')")
     root = tmp_path_factory.mktemp("sweep")
-    with loopback_namespace():
+    with loopback_namespace(), pytest.MonkeyPatch.context() as env:
+        # the nodes' and the tasks' own cache: not one an earlier run left (it would restore)
+        env.setenv("LRLAB_SWEEP_CACHE", str(root / "node-cache"))
         with seaweed_s3(root / "s3") as s3, ray_cluster(root / "ray", nodes=2) as cluster:
             secrets = {"access_key_id": s3.access_key, "secret_access_key": s3.secret_key}
             remote = Remote(s3.url("dvc"), {"endpointurl": s3.endpoint}, secrets)
@@ -275,3 +277,42 @@ def test_ctrl_c_cancels_every_task_and_leaves_no_half_pushed_experiment(world, t
     assert trains and not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], alive
     assert set(Path("/tmp").glob("lrlab-sweep-*")) == clones_before, "a clone was left"
     assert not [name for name in experiments(team) if name.startswith("stop-")]
+
+
+def test_a_worker_node_killed_mid_task_is_retried_and_each_result_arrives_once(world):
+    """Two configurations while the head's CPU is held: the first can only train on the
+    worker node, which is then killed; with the head free again, that task is retried there
+    and the second runs beside it or after it."""
+    team, cluster, _ = world
+    assert cluster.nodes[1].node_id in cluster.alive().values(), "the worker node is gone"
+    machine = team.clone("node-lost")
+    args = ("--address", cluster.address, "--max-parallel", "2", "--retries", "1", "--name", "lost")
+    running = None
+    try:
+        with cluster.busy(0):
+            running = start(machine, *args, "-S", f"{EPOCHS}={SLOW + 2},{SLOW + 3}", TARGET)
+            on_worker = wait_for(
+                lambda: (
+                    running.poll() is not None or running_command(cluster.nodes[1].pids(), TRAIN)
+                ),
+                300,
+                "training on the worker node",
+            )
+            if running.poll() is not None:
+                nodes = {node.node_id[:8]: len(node.pids()) for node in cluster.nodes}
+                pytest.fail(
+                    f"the sweep ended before the node was killed (nodes and their process "
+                    f"counts: {nodes}):\n{running.stderr.read()}"
+                )
+            cluster.kill_node(1)
+        out, err = running.communicate(timeout=600)
+    finally:
+        if running and running.poll() is None:
+            running.kill()
+    assert on_worker and running.returncode == 0, err
+    lines = finished(err)
+    assert sorted(lines) == ["lost-1", "lost-2"] and "attempt 2" in err, err
+    assert {what for what, _ in lines.values()} == {"trained"}
+    assert {node for _, node in lines.values()} == {cluster.nodes[0].node_id[:8]}, err
+    assert sorted(rows(out)) == ["lost-1", "lost-2"]
+    assert [n for n in experiments(team) if n.startswith("lost-")] == ["lost-1", "lost-2"]

@@ -4,11 +4,14 @@ git remote and the uncommitted changes) or what to do first, and the closing tab
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 from repo_kit import git, write_params
 
 from lrlab.base.errors import ConfigError, LrlabError
-from lrlab.sweep import grid, table, workspace
+from lrlab.sweep import grid, table, task, workspace
 from lrlab.sweep.task import Outcome, one_line
 
 LR = "variants.linear_toy.optimizer.lr"
@@ -92,6 +95,17 @@ def test_uncommitted_changes_are_swept_and_untracked_files_named(project):
     said = snapshot.describe()
     assert "plus the workspace's uncommitted changes to params.yaml" in said
     assert "not swept, untracked: notes.txt (git add them to include them)" in said
+    assert "dvc.lock" not in said
+
+
+def test_an_uncommitted_repro_says_to_commit_it_for_dvc_exp_show(project):
+    (project / "dvc.lock").write_text("schema: '2.0'\nstages: {}\n")
+    git(project, "add", "dvc.lock")
+    snapshot = workspace.take(project)
+    assert snapshot.changed == ("dvc.lock",)
+    said = snapshot.describe()
+    assert "note: dvc.lock is uncommitted, so `dvc exp show` compares" in said
+    assert "git commit -am 'dvc repro' && git push origin main" in said
 
 
 def test_an_unpushed_commit_says_to_push_it_first(project):
@@ -142,3 +156,8 @@ def test_the_table_shows_each_configuration_its_values_and_headline_metrics():
     assert lines[0] == f"| Experiment | Status | {LR} | linear_toy train.loss |"
     assert lines[2] == "| s-1 | trained | 0.1 | 0.01235 |"
     assert lines[3] == "| s-2 | failed: error (train): diverged | 9 | — |"
+
+
+def test_a_nodes_tasks_share_the_cache_lrlab_sweep_cache_names(tmp_path):
+    assert task.node_cache({"LRLAB_SWEEP_CACHE": str(tmp_path)}) == tmp_path
+    assert task.node_cache({}) == Path(tempfile.gettempdir(), "lrlab-sweep-cache")

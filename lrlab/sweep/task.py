@@ -82,6 +82,13 @@ def one_line(output: str, fallback: str) -> str:
     return (lines[-1] if lines else fallback)[:300]
 
 
+def node_cache(env: dict[str, str]) -> Path:
+    """The DVC cache this node's tasks share (so a retried or repeated configuration restores
+    its outputs without downloading them): ``$LRLAB_SWEEP_CACHE``, else a folder in the temp
+    dir."""
+    return Path(env.get("LRLAB_SWEEP_CACHE") or Path(tempfile.gettempdir(), "lrlab-sweep-cache"))
+
+
 class Worker:
     """The subprocesses of one job in its clone ``repo``, each timed under its step's name."""
 
@@ -183,7 +190,7 @@ def _run(worker: Worker, node: str) -> Outcome:
         worker.run("clone", "git", "apply", "--binary", "-", data=job.patch)
     if job.local_config is not None:
         (repo / ".dvc" / "config.local").write_text(job.local_config)
-    cache = Path(tempfile.gettempdir()) / "lrlab-sweep-cache"  # shared by this node's tasks
+    cache = node_cache(worker.env)
     worker.dvc("clone", "cache", "dir", "--local", str(cache))
     try:
         worker.dvc("pull", "pull", "--run-cache", "--allow-missing", *job.targets)

@@ -33,6 +33,13 @@ class Snapshot:
         said = f"sweeping commit {self.commit[:7]} ({self.branch}) of {self.url}"
         if self.changed:
             said += f" plus the workspace's uncommitted changes to {', '.join(self.changed)}"
+        if "dvc.lock" in self.changed:
+            said += (
+                "\nnote: dvc.lock is uncommitted, so `dvc exp show` compares the experiments "
+                "with the commit's older results. To compare them with this workspace's, stop "
+                "and commit and push it first: git commit -am 'dvc repro' && "
+                f"git push {self.remote} {self.branch}"
+            )
         if self.untracked:
             said += (
                 f"\nnot swept, untracked: {', '.join(self.untracked)} "
