@@ -8,7 +8,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,8 +149,14 @@ def run(
     board = ray.remote(Board).options(num_cpus=0, resources=head).remote()
     starts: dict[int, int] = {}
     waiting, pending, outcomes = list(plan.jobs), {}, {}
+    # Ctrl-C only sets a flag, read between polls: raised inside a Ray call, the interrupt
+    # could be lost there (a sweep under load once ran to the end through one)
+    interrupted = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
     try:
         while waiting or pending:
+            if interrupted.is_set():
+                raise KeyboardInterrupt
             while waiting and len(pending) < limit:
                 job = waiting.pop(0)
                 pending[task.remote(job, board)] = job
@@ -165,6 +173,8 @@ def run(
     except KeyboardInterrupt:
         cancel(list(pending))
         raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
     return [outcomes[job.index] for job in plan.jobs]
 
 
