@@ -25,7 +25,9 @@ pytestmark = pytest.mark.end_to_end
 
 REPO = Path(__file__).resolve().parents[1]
 ROWS = [{"epoch": e, "train_loss": 1.0 / e, "train_accuracy": e / 10} for e in range(1, 8)]
-EPOCHS = 12_000  # linear_toy runs for seconds: the file, written once a second, is seen growing
+# linear_toy runs for seconds, so the file, written once a second, is seen growing (12,000
+# epochs once took under 2 s: too few)
+EPOCHS = 40_000
 
 
 class Clock:
