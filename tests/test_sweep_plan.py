@@ -161,3 +161,10 @@ def test_the_table_shows_each_configuration_its_values_and_headline_metrics():
 def test_a_nodes_tasks_share_the_cache_lrlab_sweep_cache_names(tmp_path):
     assert task.node_cache({"LRLAB_SWEEP_CACHE": str(tmp_path)}) == tmp_path
     assert task.node_cache({}) == Path(tempfile.gettempdir(), "lrlab-sweep-cache")
+
+
+def test_a_403_inside_a_hash_is_not_a_refusal():
+    cut = "ERROR: failed to transfer 'runs/8c/587e311567f63403bef3a8': Connection refused"
+    assert "could not be reached" in workspace.remote_problem("store", "s3://b/dvc", cut)
+    said = workspace.remote_problem("store", "s3://b/dvc", "An error occurred (403) Forbidden")
+    assert "refused this machine's credentials" in said

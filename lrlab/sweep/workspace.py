@@ -6,6 +6,7 @@ must take the results: its credentials are checked before any task starts."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,15 +141,21 @@ REFUSED = ("403", "Forbidden", "AccessDenied", "InvalidAccessKeyId", "SignatureD
 UNREACHABLE = ("Could not connect", "failed to connect", "Connection refused", "timed out")
 
 
+def refused(said: str) -> bool:
+    """Whether DVC's error ``said`` is a refusal; whole words only, as a hash in a path may
+    hold "403"."""
+    return any(re.search(rf"\b{word}\b", said) for word in REFUSED)
+
+
 def remote_trouble(said: str) -> bool:
     """Whether DVC's error ``said`` is about reaching its remote."""
-    return any(word in said for word in (*REFUSED, *UNREACHABLE))
+    return refused(said) or any(word in said for word in UNREACHABLE)
 
 
 def remote_problem(name: str, url: str, said: str) -> str:
     """The one wording of a DVC remote that refused or could not be reached."""
     first = said.strip().splitlines()[0] if said.strip() else "no answer"
-    if any(word in said for word in REFUSED):
+    if refused(said):
         return (
             f"DVC remote '{name}' ({url}) refused this machine's credentials ({first}). Set "
             f"them with `dvc remote modify --local {name} access_key_id ...` and "
