@@ -4,14 +4,19 @@ git remote and the uncommitted changes) or what to do first, and the closing tab
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 import tempfile
+import types
 from pathlib import Path
 
 import pytest
 from repo_kit import git, write_params
 
+from lrlab.base import entrypoint
 from lrlab.base.errors import ConfigError, LrlabError
-from lrlab.sweep import grid, table, task, workspace
+from lrlab.sweep import driver, grid, table, task, workspace
 from lrlab.sweep.task import Outcome, one_line
 
 LR = "variants.linear_toy.optimizer.lr"
@@ -168,3 +173,70 @@ def test_a_403_inside_a_hash_is_not_a_refusal():
     assert "could not be reached" in workspace.remote_problem("store", "s3://b/dvc", cut)
     said = workspace.remote_problem("store", "s3://b/dvc", "An error occurred (403) Forbidden")
     assert "refused this machine's credentials" in said
+
+
+class Handle:
+    """A task or actor, its options, its reference, the board and its ``read`` method."""
+
+    def __getattr__(self, name):
+        return self
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+
+class SwallowingRay(types.ModuleType):
+    """Just enough of ``ray`` for :func:`driver.run`: its first poll receives ``signum`` and,
+    like a Ray call may, swallows what the handler raised there; its third finishes the job."""
+
+    class exceptions:  # noqa: N801 - ray.exceptions
+        RayError = RayTaskError = RuntimeError
+
+    def __init__(self, signum: int):
+        super().__init__("ray")
+        self.signum, self.polls, self.cancelled = signum, 0, []
+
+    def cluster_resources(self):
+        return {"CPU": 2}
+
+    def remote(self, target):
+        return Handle()
+
+    def wait(self, refs, num_returns, timeout):
+        if timeout == driver.CANCEL_GRACE_S:
+            return [], refs
+        self.polls += 1
+        if self.polls == 1:
+            try:
+                os.kill(os.getpid(), self.signum)
+            except KeyboardInterrupt:
+                pass
+        return (refs, []) if self.polls == 3 else ([], refs)
+
+    def get(self, ref, timeout=None):
+        return {} if timeout else Outcome(1, "s-1", "trained")
+
+    def cancel(self, ref, **how):
+        self.cancelled.append(how)
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupt_inside_a_ray_call_is_not_lost_and_cancels_the_tasks(
+    monkeypatch, signum, code
+):
+    """Through the entry wrapper, as `lrlab sweep` runs: its exit code says which signal."""
+    fake = SwallowingRay(signum)
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    job = task.Job(1, "s-1", (), "c0ffee", "origin", b"", None, "store", "s3://b", ())
+    plan = driver.Plan([job], workspace.Snapshot.__new__(workspace.Snapshot), [], [])
+    handlers = {n: signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with pytest.raises(SystemExit) as ended:
+            entrypoint.run(lambda _: driver.run(plan, None, 0, print, print), [], "sweep")
+        assert ended.value.code == code
+        assert fake.polls == 1, "the sweep went on polling after the signal"
+        assert fake.cancelled == [{"recursive": True}, {"force": True}]
+        assert signal.getsignal(signal.SIGINT) is handlers[signal.SIGINT]
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)

@@ -1,7 +1,7 @@
 """The sweep on Ray: one task per configuration (1 CPU, spread over the nodes), at most
 ``max_parallel`` at once, a task whose worker or node dies retried elsewhere up to
-``retries`` times, progress on stderr, and on Ctrl-C every task cancelled (its subprocesses
-killed, its clone removed) before the command returns."""
+``retries`` times, progress on stderr, and on Ctrl-C or SIGTERM every task cancelled (its
+subprocesses killed, its clone removed) before the command returns."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import logging
 import os
 import signal
 import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lrlab.base.entrypoint import Terminated
 from lrlab.base.errors import LrlabError
 from lrlab.sweep import grid, workspace
 from lrlab.sweep.task import Job, Outcome, one_line, run_job
@@ -149,14 +149,17 @@ def run(
     board = ray.remote(Board).options(num_cpus=0, resources=head).remote()
     starts: dict[int, int] = {}
     waiting, pending, outcomes = list(plan.jobs), {}, {}
-    # Ctrl-C only sets a flag, read between polls: raised inside a Ray call, the interrupt
-    # could be lost there (a sweep under load once ran to the end through one)
-    interrupted = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+    # Ctrl-C and SIGTERM only record themselves, read between polls: raised inside a Ray
+    # call, the interrupt could be lost there (a sweep under load once ran to the end through one)
+    received: list[int] = []
+    previous = {
+        signum: signal.signal(signum, lambda signum, _: received.append(signum))
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         while waiting or pending:
-            if interrupted.is_set():
-                raise KeyboardInterrupt
+            if received:
+                raise Terminated if signal.SIGTERM in received else KeyboardInterrupt
             while waiting and len(pending) < limit:
                 job = waiting.pop(0)
                 pending[task.remote(job, board)] = job
@@ -174,7 +177,8 @@ def run(
         cancel(list(pending))
         raise
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return [outcomes[job.index] for job in plan.jobs]
 
 
