@@ -191,19 +191,17 @@ def test_two_sweeps_pushing_to_one_git_remote_at_once_both_arrive(world):
             repo,
             "--address",
             cluster.address,
-            "--max-parallel",
-            "1",
             "--name",
             name,
             "-S",
             seeds,
             TARGET,
         )
-        for repo, name, seeds in ((one, "one", f"{SEED}=1,2"), (two, "two", f"{SEED}=3,4"))
+        for repo, name, seeds in ((one, "one", f"{SEED}=1"), (two, "two", f"{SEED}=3"))
     ]
     said = [run.communicate(timeout=600) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], said
-    assert {"one-1", "one-2", "two-1", "two-2"} <= set(experiments(team))
+    assert {"one-1", "two-1"} <= set(experiments(team))
 
 
 def test_wrong_s3_credentials_stop_the_sweep_before_it_starts_naming_the_remote(world):
@@ -280,17 +278,17 @@ def test_ctrl_c_cancels_every_task_and_leaves_no_half_pushed_experiment(world, t
 
 
 def test_a_worker_node_killed_mid_task_is_retried_and_each_result_arrives_once(world):
-    """Two configurations while the head's CPU is held: the first can only train on the
-    worker node, which is then killed; with the head free again, that task is retried there
-    and the second runs beside it or after it."""
+    """Two configurations, one at a time, while the head's CPU is held: the first (a long
+    training) can only train on the worker node, which is then killed; with the head free
+    again, that task is retried there, and then the second (a short one) runs there."""
     team, cluster, _ = world
     assert cluster.nodes[1].node_id in cluster.alive().values(), "the worker node is gone"
     machine = team.clone("node-lost")
-    args = ("--address", cluster.address, "--max-parallel", "2", "--retries", "1", "--name", "lost")
+    args = ("--address", cluster.address, "--max-parallel", "1", "--retries", "1", "--name", "lost")
     running = None
     try:
         with cluster.busy(0):
-            running = start(machine, *args, "-S", f"{EPOCHS}={SLOW + 2},{SLOW + 3}", TARGET)
+            running = start(machine, *args, "-S", f"{EPOCHS}={SLOW + 2},62", TARGET)
             on_worker = wait_for(
                 lambda: (
                     running.poll() is not None or running_command(cluster.nodes[1].pids(), TRAIN)

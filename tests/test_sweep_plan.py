@@ -12,7 +12,7 @@ import types
 from pathlib import Path
 
 import pytest
-from repo_kit import git, write_params
+from repo_kit import dvc, git, write_params
 
 from lrlab.base import entrypoint
 from lrlab.base.errors import ConfigError, LrlabError
@@ -166,6 +166,18 @@ def test_the_table_shows_each_configuration_its_values_and_headline_metrics():
 def test_a_nodes_tasks_share_the_cache_lrlab_sweep_cache_names(tmp_path):
     assert task.node_cache({"LRLAB_SWEEP_CACHE": str(tmp_path)}) == tmp_path
     assert task.node_cache({}) == Path(tempfile.gettempdir(), "lrlab-sweep-cache")
+
+
+def test_a_tasks_cache_is_set_as_dvc_cache_dir_local_sets_it(tmp_path):
+    ours, dvcs = tmp_path / "ours", tmp_path / "dvcs"
+    for repo in (ours, dvcs):
+        (repo / ".dvc").mkdir(parents=True)
+        (repo / ".dvc" / "config.local").write_text("[core]\n    autostage = true\n")
+    task.use_cache(ours, tmp_path / "cache")
+    dvc(dvcs, "cache", "dir", "--local", str(tmp_path / "cache"))
+    assert (ours / ".dvc" / "config.local").read_text() == (
+        (dvcs / ".dvc" / "config.local").read_text()
+    )
 
 
 def test_a_403_inside_a_hash_is_not_a_refusal():
