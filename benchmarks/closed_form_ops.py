@@ -114,6 +114,11 @@ def main() -> None:
     print(f"| **sum of the operations** | **{total:.1f}** |")
     for name, call in {**products, **whole}.items():
         print(f"| {name} | {micros(call, args.repeat):.1f} |")
+    # the alternative to a gather per batch: the epoch's rows gathered once, then sliced
+    order = torch.randperm(len(x_all), generator=torch.Generator().manual_seed(1))
+    steps = -(-len(x_all) // rows)
+    once = micros(lambda: x_all.index_select(0, order), max(3, args.repeat // 200)) / steps
+    print(f"| the epoch's rows gathered at once (index_select of all), per step | {once:.1f} |")
 
 
 if __name__ == "__main__":
