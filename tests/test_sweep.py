@@ -274,7 +274,7 @@ def test_ctrl_c_cancels_every_task_and_leaves_no_half_pushed_experiment(world, t
     _, alive = psutil.wait_procs(tree, timeout=30)  # Ray's own processes end just after it
     assert trains and not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], alive
     assert set(Path("/tmp").glob("lrlab-sweep-*")) == clones_before, "a clone was left"
-    assert not [name for name in experiments(team) if name.startswith("stop-")]
+    assert not [name for name in experiments(team) if name.startswith("stop-")], err
 
 
 def test_a_worker_node_killed_mid_task_is_retried_and_each_result_arrives_once(world):

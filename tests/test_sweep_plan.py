@@ -8,9 +8,11 @@ import os
 import signal
 import sys
 import tempfile
+import time
 import types
 from pathlib import Path
 
+import psutil
 import pytest
 from repo_kit import dvc, git, write_params
 
@@ -252,3 +254,34 @@ def test_an_interrupt_inside_a_ray_call_is_not_lost_and_cancels_the_tasks(
     finally:
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
+
+
+class CancelledTask(types.ModuleType):
+    """Just enough of ``ray`` inside a task: ``ray.cancel`` was called ``after`` seconds from
+    now (its KeyboardInterrupt, say, lost inside a Ray call: only the flag tells)."""
+
+    def __init__(self, after: float):
+        super().__init__("ray")
+        self.at = time.monotonic() + after
+
+    def is_initialized(self):
+        return True
+
+    def get_runtime_context(self):
+        return types.SimpleNamespace(is_canceled=lambda: time.monotonic() >= self.at)
+
+
+def test_a_task_cancelled_in_a_step_kills_it_and_starts_no_other(monkeypatch, tmp_path):
+    job = task.Job(1, "s-1", (), "c0ffee", "origin", b"", None, "store", "s3://b", ())
+    worker = task.Worker(job, tmp_path)
+    monkeypatch.setitem(sys.modules, "ray", CancelledTask(after=0.3))
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        worker.run("train", "sleep", "20.0625")
+    assert time.monotonic() - started < 5, "the step ran on after its task was cancelled"
+    assert not [
+        p for p in psutil.process_iter(["cmdline"]) if "20.0625" in (p.info["cmdline"] or [])
+    ]
+    with pytest.raises(KeyboardInterrupt):  # the flag alone: no next step starts
+        worker.run("push", "touch", str(tmp_path / "pushed"))
+    assert not (tmp_path / "pushed").exists()

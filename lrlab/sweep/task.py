@@ -89,6 +89,17 @@ def node_cache(env: dict[str, str]) -> Path:
     return Path(env.get("LRLAB_SWEEP_CACHE") or Path(tempfile.gettempdir(), "lrlab-sweep-cache"))
 
 
+def cancelled() -> bool:
+    """Whether Ray was asked to cancel the task this process runs (False outside a task)."""
+    ray = sys.modules.get("ray")
+    if ray is None or not ray.is_initialized():
+        return False
+    try:
+        return ray.get_runtime_context().is_canceled()
+    except RuntimeError:  # a driver, not a task
+        return False
+
+
 def use_cache(repo: Path, cache: Path) -> None:
     """`dvc cache dir --local CACHE` in ``repo``, through DVC's own config code in this
     process: a DVC start-up less per task."""
@@ -107,6 +118,8 @@ class Worker:
         self.env = {**os.environ, "DVC_NO_ANALYTICS": "1", **job.env}
 
     def run(self, step: str, *cmd: str, data: bytes | None = None, check: bool = True) -> str:
+        if cancelled():
+            raise KeyboardInterrupt
         start = time.monotonic()
         child = subprocess.Popen(
             cmd,
@@ -133,12 +146,15 @@ class Worker:
     @staticmethod
     def _wait(child: subprocess.Popen[bytes], data: bytes | None) -> bytes:
         """The child's output once it exits, waking twice a second: Ray's cancellation raises
-        KeyboardInterrupt only when Python code runs, never inside a blocking wait."""
+        KeyboardInterrupt only when Python code runs, never inside a blocking wait, and
+        where that is inside a Ray call it can be lost, so the flag is read too."""
         while True:
             try:
                 return child.communicate(data, timeout=0.5)[0]
             except subprocess.TimeoutExpired:
                 data = None  # sent already
+            if cancelled():
+                raise KeyboardInterrupt
 
     def dvc(self, step: str, *args: str, check: bool = True) -> str:
         return self.run(step, sys.executable, "-m", "dvc", *args, check=check)
