@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,18 +42,27 @@ def timed(cwd: Path, *cmd: str) -> tuple[float, str]:
     return time.perf_counter() - started, out
 
 
-def measure(rev: str) -> tuple[str, float, int, float]:
-    clone = Path(tempfile.mkdtemp(prefix="lrlab-clean-", dir=REPO.parent))
+@contextmanager
+def clean_clone(
+    rev: str, prefix: str = "lrlab-clean-", source: Path = REPO
+) -> Iterator[tuple[Path, str]]:
+    """A clone of ``source`` at ``rev`` in a new folder beside the repository, and its short
+    commit; the folder is removed on the way out."""
+    clone = Path(tempfile.mkdtemp(prefix=prefix, dir=REPO.parent))
     try:
-        sh(REPO.parent, "git", "clone", "-q", str(REPO), str(clone))
+        sh(REPO.parent, "git", "clone", "-q", str(source), str(clone))
         sh(clone, "git", "checkout", "-q", rev)
-        commit = sh(clone, "git", "rev-parse", "--short", "HEAD").strip()
+        yield clone, sh(clone, "git", "rev-parse", "--short", "HEAD").strip()
+    finally:
+        shutil.rmtree(clone, ignore_errors=True)
+
+
+def measure(rev: str) -> tuple[str, float, int, float]:
+    with clean_clone(rev) as (clone, commit):
         full, log = timed(clone, sys.executable, "-m", "dvc", "repro")
         stages = log.count("Running stage")
         noop, _ = timed(clone, sys.executable, "-m", "dvc", "repro")
         return commit, full, stages, noop
-    finally:
-        shutil.rmtree(clone, ignore_errors=True)
 
 
 def main(argv: list[str]) -> None:

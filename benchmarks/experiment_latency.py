@@ -26,13 +26,11 @@ import json
 import os
 import platform
 import re
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from clean_repro import REPO, sh  # the same clone and subprocess helpers
+from clean_repro import clean_clone, sh  # the same clone and subprocess helpers
 
 RAN = re.compile(r"^Running stage '([^']+)'", re.MULTILINE)
 
@@ -65,11 +63,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rev", default="HEAD", help="git revision to measure")
     args = parser.parse_args(argv)
-    clone = Path(tempfile.mkdtemp(prefix="lrlab-latency-", dir=REPO.parent))
-    try:
-        sh(REPO.parent, "git", "clone", "-q", str(REPO), str(clone))
-        sh(clone, "git", "checkout", "-q", args.rev)
-        commit = sh(clone, "git", "rev-parse", "--short", "HEAD").strip()
+    with clean_clone(args.rev, "lrlab-latency-") as (clone, commit):
         rows = {}
         rows["e"] = timed(clone, "repro")
         rows["f"] = timed(clone, "repro")
@@ -79,8 +73,6 @@ def main(argv: list[str]) -> None:
         lr = other_lr(clone, "fashion_softmax")
         rows["c"] = timed(clone, "exp", "run", "-S", f"variants.fashion_softmax.optimizer.lr={lr}")
         fashion_train = train_seconds(clone, "fashion_softmax")
-    finally:
-        shutil.rmtree(clone, ignore_errors=True)
 
     floor = rows["a"][0]
     cases = [

@@ -24,11 +24,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -36,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from clean_repro import sh  # noqa: E402
+from clean_repro import clean_clone, sh  # noqa: E402
 
 ANNOUNCE = re.compile(r"^Running stage '([^']+)':")
 WORK = re.compile(r"(?:\(|\bin )(\d+(?:\.\d+)?) s\b")  # "(9.0 s)", "in 0.13 s"
@@ -114,21 +112,14 @@ def floor(clone: Path) -> float:
             module.write_text(STUB)
     sh(clone, "git", "add", "-A")  # so a clean clone of this has the stubs
     sh(clone, *"git -c user.name=b -c user.email=b@b commit -qm stubs".split())
-    stubbed = Path(tempfile.mkdtemp(prefix="lrlab-floor-", dir=REPO.parent))
-    try:
-        sh(REPO.parent, "git", "clone", "-q", str(clone), str(stubbed))
+    with clean_clone("HEAD", "lrlab-floor-", source=clone) as (stubbed, _):
         seconds, _ = timed_repro(stubbed)
         return seconds
-    finally:
-        shutil.rmtree(stubbed, ignore_errors=True)
 
 
 def main(argv: list[str]) -> None:
     rev = argv[0] if argv else "HEAD"
-    clone = Path(tempfile.mkdtemp(prefix="lrlab-breakdown-", dir=REPO.parent))
-    try:
-        sh(REPO.parent, "git", "clone", "-q", str(REPO), str(clone))
-        sh(clone, "git", "checkout", "-q", rev)
+    with clean_clone(rev, "lrlab-breakdown-") as (clone, _):
         total, stages = timed_repro(clone)
         kinds: dict[str, list[tuple[float, float]]] = defaultdict(list)
         for name, value in stages.items():
@@ -136,8 +127,6 @@ def main(argv: list[str]) -> None:
         modules = {"lesson_figures": "figures"}
         starts = {kind: startup(clone, modules.get(kind, kind)) for kind in kinds}
         floor_seconds = floor(clone)
-    finally:
-        shutil.rmtree(clone, ignore_errors=True)
     per_stage_floor = floor_seconds / len(stages)
     print(
         f"clean `dvc repro` of {rev}: {total:.1f} s, {len(stages)} stages; DVC's floor "

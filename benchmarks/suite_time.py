@@ -20,12 +20,14 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
 VEGA = REPO / "tools" / "vega" / "node_modules"
+
+from clean_repro import clean_clone  # noqa: E402
 
 
 def busy_seconds() -> float:
@@ -47,13 +49,7 @@ def prepare(clone: Path) -> None:
 
 
 def measure(rev: str, ignore: list[str]) -> tuple[str, str, float, float]:
-    clone = Path(tempfile.mkdtemp(prefix="lrlab-suite-", dir=REPO.parent))
-    try:
-        subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
-        subprocess.run(["git", "checkout", "-q", rev], cwd=clone, check=True)
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True, text=True
-        ).stdout.strip()
+    with clean_clone(rev, "lrlab-suite-") as (clone, commit):
         prepare(clone)
         skip = [f"--ignore={path}" for path in ignore if (clone / path).exists()]
         cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *skip]
@@ -63,8 +59,6 @@ def measure(rev: str, ignore: list[str]) -> tuple[str, str, float, float]:
         wall, cpu = time.perf_counter() - started, busy_seconds() - cpu
         summary = re.findall(r"^=*\s*(\d+ (?:passed|failed).*?) in [\d.]+s", done.stdout, re.M)
         return commit, summary[-1] if summary else f"exit {done.returncode}", wall, cpu
-    finally:
-        shutil.rmtree(clone, ignore_errors=True)
 
 
 def main(argv: list[str]) -> None:

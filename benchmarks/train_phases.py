@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,7 +26,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from clean_repro import sh  # noqa: E402
+from clean_repro import clean_clone, sh  # noqa: E402
 
 PHASES = ("start", "imports", "load", "train", "seed sweep", "evaluate", "figures", "rest")
 RUNNER = r"""
@@ -78,15 +76,10 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("rev", nargs="?", default="HEAD", help="the git revision to time")
     args = parser.parse_args(argv)
-    clone = Path(tempfile.mkdtemp(prefix="lrlab-phases-", dir=REPO.parent))
-    try:
-        sh(REPO.parent, "git", "clone", "-q", str(REPO), str(clone))
-        sh(clone, "git", "checkout", "-q", args.rev)
+    with clean_clone(args.rev, "lrlab-phases-") as (clone, _):
         sh(clone, sys.executable, "-m", "dvc", "repro")
         variants = yaml.safe_load((clone / "params.yaml").read_text())["variants"]
         rows = {variant: phases(clone, variant) for variant in variants}
-    finally:
-        shutil.rmtree(clone, ignore_errors=True)
     columns = ("process", *PHASES)
     print(f"| variant | {' | '.join(columns)} |")
     print(f"|---|{'---:|' * len(columns)}")
