@@ -22,6 +22,7 @@ from lrlab.sweep import driver, grid, table, task, workspace
 from lrlab.sweep.task import Outcome, one_line
 
 LR = "variants.linear_toy.optimizer.lr"
+JOB = task.Job(1, "s-1", (), "c0ffee", "origin", b"", None, "store", "s3://b", ())  # no repo
 
 
 def test_the_grid_is_every_combination_in_dvc_exp_run_syntax():
@@ -241,8 +242,7 @@ def test_an_interrupt_inside_a_ray_call_is_not_lost_and_cancels_the_tasks(
     """Through the entry wrapper, as `lrlab sweep` runs: its exit code says which signal."""
     fake = SwallowingRay(signum)
     monkeypatch.setitem(sys.modules, "ray", fake)
-    job = task.Job(1, "s-1", (), "c0ffee", "origin", b"", None, "store", "s3://b", ())
-    plan = driver.Plan([job], workspace.Snapshot.__new__(workspace.Snapshot), [], [])
+    plan = driver.Plan([JOB], workspace.Snapshot.__new__(workspace.Snapshot), [], [])
     handlers = {n: signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM)}
     try:
         with pytest.raises(SystemExit) as ended:
@@ -272,8 +272,7 @@ class CancelledTask(types.ModuleType):
 
 
 def test_a_task_cancelled_in_a_step_kills_it_and_starts_no_other(monkeypatch, tmp_path):
-    job = task.Job(1, "s-1", (), "c0ffee", "origin", b"", None, "store", "s3://b", ())
-    worker = task.Worker(job, tmp_path)
+    worker = task.Worker(JOB, tmp_path)
     monkeypatch.setitem(sys.modules, "ray", CancelledTask(after=0.3))
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):

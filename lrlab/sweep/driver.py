@@ -153,7 +153,7 @@ def run(
     # call, the interrupt could be lost there (a sweep under load once ran to the end through one)
     received: list[int] = []
     previous = {
-        signum: signal.signal(signum, lambda signum, _: received.append(signum))
+        signum: signal.signal(signum, lambda got, _: received.append(got))
         for signum in (signal.SIGINT, signal.SIGTERM)
     }
     try:
